@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(lsns::main(std::env::args_os().collect()))
+}

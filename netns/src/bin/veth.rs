@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(netns::veth_main(std::env::args_os().collect()))
+}

@@ -1,0 +1,115 @@
+//! Namespace files: `/proc/PID/ns/*` and their bind mounts, the nsfs ioctls, and persisting a namespace.
+
+use crate::error::{Context, Error, Result};
+use crate::nskind::NsKind;
+use crate::sys;
+use rustix::fs::{Mode, OFlags};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+/// The identity of a namespace: nsfs device and inode (what `readlink /proc/PID/ns/X` shows as `[inode]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NsId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+/// Opens a namespace file read-only and close-on-exec.
+pub fn open_ns(path: impl AsRef<Path>) -> Result<OwnedFd> {
+    let path = path.as_ref();
+    rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .or_ctx(|| format!("cannot open {}", path.display()))
+}
+
+/// `/proc/PID/ns/NAME` (or `/proc/self/...` for pid 0).
+pub fn proc_ns_path(pid: i32, name: &str) -> String {
+    if pid == 0 {
+        format!("/proc/self/ns/{name}")
+    } else {
+        format!("/proc/{pid}/ns/{name}")
+    }
+}
+
+/// The identity of an open namespace file.
+pub fn ns_id(fd: impl AsFd) -> std::io::Result<NsId> {
+    let st = rustix::fs::fstat(fd)?;
+    Ok(NsId {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    })
+}
+
+/// `NS_GET_NSTYPE`: the kind of namespace `fd` refers to; `EINVAL`/`ENOTTY` when it is not a namespace.
+pub fn ns_kind(fd: impl AsFd) -> std::io::Result<NsKind> {
+    let flag = sys::ioctl_ns(fd.as_fd(), sys::NS_GET_NSTYPE)?;
+    NsKind::from_clone_flag(flag).ok_or_else(|| std::io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn fd_from_ioctl(fd: impl AsFd, request: libc::c_ulong) -> std::io::Result<OwnedFd> {
+    let raw = sys::ioctl_ns(fd.as_fd(), request)?;
+    // SAFETY: NS_GET_USERNS/NS_GET_PARENT return a new fd (close-on-exec) that we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// `NS_GET_USERNS`: the user namespace that owns the namespace `fd`.
+pub fn owning_userns(fd: impl AsFd) -> std::io::Result<OwnedFd> {
+    fd_from_ioctl(fd, sys::NS_GET_USERNS)
+}
+
+/// `NS_GET_PARENT`: the parent of a pid or user namespace.
+pub fn parent_ns(fd: impl AsFd) -> std::io::Result<OwnedFd> {
+    fd_from_ioctl(fd, sys::NS_GET_PARENT)
+}
+
+/// `NS_GET_OWNER_UID`: the uid that created the user namespace `fd`.
+pub fn owner_uid(fd: impl AsFd) -> std::io::Result<u32> {
+    sys::ioctl_ns_owner_uid(fd.as_fd())
+}
+
+/// Checks that `fd` is a namespace of `kind`; util-linux-style message otherwise.
+pub fn expect_kind(fd: impl AsFd, kind: NsKind, path: &Path) -> Result<()> {
+    match ns_kind(fd) {
+        Ok(k) if k == kind => Ok(()),
+        Ok(_) => Err(Error::new(format!(
+            "{} is not a {} namespace",
+            path.display(),
+            kind.type_name()
+        ))),
+        Err(_) => Err(Error::new(format!(
+            "{} is not a namespace file",
+            path.display()
+        ))),
+    }
+}
+
+/// Bind-mounts the namespace file `source` (e.g. `/proc/PID/ns/net`) onto `target`, which must exist.
+pub fn bind_ns(source: &Path, target: &Path) -> Result<()> {
+    rustix::mount::mount_bind(source, target)
+        .or_ctx(|| format!("mount {} on {} failed", source.display(), target.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_namespaces() {
+        let fd = open_ns("/proc/self/ns/net").unwrap();
+        assert_eq!(ns_kind(&fd).unwrap(), NsKind::Net);
+        let id = ns_id(&fd).unwrap();
+        let link = std::fs::read_link("/proc/self/ns/net").unwrap();
+        assert_eq!(link.to_string_lossy(), format!("net:[{}]", id.ino));
+        expect_kind(&fd, NsKind::Net, Path::new("/proc/self/ns/net")).unwrap();
+        assert!(expect_kind(&fd, NsKind::Uts, Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn not_a_namespace() {
+        let fd = open_ns("/proc/self/status").unwrap();
+        assert!(ns_kind(&fd).is_err());
+        assert_eq!(
+            open_ns("/nonexistent/x").unwrap_err().message(),
+            "cannot open /nonexistent/x: No such file or directory"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(pivot::switch_root_main(std::env::args_os().collect()))
+}

@@ -1,0 +1,3 @@
+//! Integration tests for nsenter (see its issue).
+#[allow(unused_imports)]
+use crate::harness::*;
