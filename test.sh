@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo build --workspace --bins
+# The static multicall for the empty-root test (tests/it/ship.rs); musl when installed, else static glibc.
+./build-static.sh >/dev/null
 cargo test --workspace "$@"
