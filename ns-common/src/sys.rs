@@ -81,6 +81,23 @@ impl Command {
         })
     }
 
+    /// Like [`Command::new`], with `arg0` as argv[0] instead of the program (a login shell's `-sh`).
+    pub fn with_arg0(program: &OsStr, arg0: &OsStr, args: &[OsString]) -> io::Result<Command> {
+        let mut cmd = Command::new(program, args)?;
+        cmd.args[0] = CString::new(arg0.as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        cmd.argv[0] = cmd.args[0].as_ptr();
+        Ok(cmd)
+    }
+
+    /// Prepares `program` with `args`, but with `argv0` as argv[0] (a login shell's `-sh`).
+    pub fn with_argv0(program: &OsStr, argv0: &OsStr, args: &[OsString]) -> io::Result<Command> {
+        let mut cmd = Command::new(argv0, args)?;
+        cmd.program = CString::new(program.as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        Ok(cmd)
+    }
+
     /// The program as given.
     pub fn program(&self) -> &CStr {
         &self.program
@@ -95,6 +112,18 @@ impl Command {
         // SAFETY: `program` and every `argv` pointer point into `self.args`/`self.program`, which live as long
         // as `self`; `argv` ends with a null pointer.
         unsafe { libc::execvp(self.program.as_ptr(), self.argv.as_ptr()) };
+        io::Error::last_os_error()
+    }
+
+    /// `execv(program, argv)` — like [`Command::execvp`] but without the PATH search (switch_root runs init
+    /// by the path given, as util-linux does).
+    ///
+    /// # References
+    ///  - [Linux](https://man7.org/linux/man-pages/man3/execv.3.html)
+    pub fn execv(&self) -> io::Error {
+        debug_assert_eq!(self.argv.len(), self.args.len() + 1);
+        // SAFETY: as for `execvp`: every pointer points into `self`, and `argv` ends with a null pointer.
+        unsafe { libc::execv(self.program.as_ptr(), self.argv.as_ptr()) };
         io::Error::last_os_error()
     }
 }
@@ -112,6 +141,9 @@ pub const NS_GET_USERNS: libc::c_ulong = 0xb701;
 pub const NS_GET_PARENT: libc::c_ulong = 0xb702;
 pub const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 pub const NS_GET_OWNER_UID: libc::c_ulong = 0xb704;
+
+/// `SIOCGSKNS` (`linux/sockios.h`): a new fd for the network namespace of a socket.
+pub const SIOCGSKNS: libc::c_ulong = 0x894c;
 
 /// `ioctl(fd, request)` for the nsfs requests that take no argument; returns the ioctl's result
 /// (a new fd for NS_GET_USERNS/NS_GET_PARENT, a `CLONE_NEW*` value for NS_GET_NSTYPE).
@@ -132,6 +164,65 @@ pub fn ioctl_ns_owner_uid(fd: BorrowedFd<'_>) -> io::Result<u32> {
     // SAFETY: NS_GET_OWNER_UID writes one uid_t to the pointer, which points at a live local.
     cvt(unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_OWNER_UID as _, &mut uid) })?;
     Ok(uid)
+}
+
+/// A compiled POSIX extended regular expression (`regcomp(REG_EXTENDED | REG_NOSUB)`), as lsns `-Q` `=~` uses.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man3/regcomp.3.html)
+pub struct PosixRegex {
+    compiled: Box<libc::regex_t>,
+}
+
+impl PosixRegex {
+    /// Compiles `pattern`; the error is regerror's message.
+    pub fn new(pattern: &str) -> Result<PosixRegex, String> {
+        let c_pattern =
+            CString::new(pattern).map_err(|_| "pattern contains a NUL byte".to_string())?;
+        // SAFETY: regex_t is plain data that regcomp initialises.
+        let mut compiled: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `compiled` points at a live regex_t and `c_pattern` is NUL-terminated.
+        let rc = unsafe {
+            libc::regcomp(
+                &mut *compiled,
+                c_pattern.as_ptr(),
+                libc::REG_EXTENDED | libc::REG_NOSUB,
+            )
+        };
+        if rc != 0 {
+            let mut buf = [0 as libc::c_char; 256];
+            // SAFETY: regerror writes at most buf.len() bytes, NUL-terminated, and reads the failed regex_t.
+            unsafe { libc::regerror(rc, &*compiled, buf.as_mut_ptr(), buf.len()) };
+            // SAFETY: regerror NUL-terminated `buf`.
+            let message = unsafe { CStr::from_ptr(buf.as_ptr()) };
+            return Err(message.to_string_lossy().into_owned());
+        }
+        Ok(PosixRegex { compiled })
+    }
+
+    /// Whether the pattern matches anywhere in `text` (unanchored search); text with a NUL never matches.
+    pub fn is_match(&self, text: &str) -> bool {
+        let Ok(c_text) = CString::new(text) else {
+            return false;
+        };
+        // SAFETY: the regex_t was compiled by regcomp; REG_NOSUB means no match array is written.
+        let rc =
+            unsafe { libc::regexec(&*self.compiled, c_text.as_ptr(), 0, std::ptr::null_mut(), 0) };
+        rc == 0
+    }
+}
+
+impl Drop for PosixRegex {
+    fn drop(&mut self) {
+        // SAFETY: `compiled` was successfully compiled and is freed exactly once.
+        unsafe { libc::regfree(&mut *self.compiled) };
+    }
+}
+
+impl std::fmt::Debug for PosixRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PosixRegex")
+    }
 }
 
 /// `sigprocmask(how, set)` with a list of signals; returns the previous mask.
@@ -242,10 +333,223 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
     cvt(unsafe { libc::kill(pid, sig) }).map(|_| ())
 }
 
+/// `MAX_HANDLE_SZ` (`linux/exportfs.h`): the largest file handle the kernel hands out.
+const MAX_HANDLE_SZ: usize = 128;
+
+/// A `struct file_handle` with room for its flexible array.
+#[repr(C)]
+struct Handle {
+    head: libc::file_handle,
+    bytes: [u8; MAX_HANDLE_SZ],
+}
+
+/// `name_to_handle_at(AT_FDCWD, path, ...)` — the file handle of `path` as (handle type, handle bytes).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/open_by_handle_at.2.html)
+pub fn name_to_handle(path: &CStr) -> io::Result<(libc::c_int, Vec<u8>)> {
+    // SAFETY: file_handle is plain data (two ints and a flexible array); all-zero is valid.
+    let mut handle: Handle = unsafe { std::mem::zeroed() };
+    handle.head.handle_bytes = MAX_HANDLE_SZ as libc::c_uint;
+    let mut mount_id: libc::c_int = 0;
+    // SAFETY: `handle` has room for MAX_HANDLE_SZ bytes after its header, as handle_bytes says; `path` is a
+    // NUL-terminated string and `mount_id` a live local.
+    cvt(unsafe {
+        libc::name_to_handle_at(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            &mut handle.head,
+            &mut mount_id,
+            0,
+        )
+    })?;
+    let len = (handle.head.handle_bytes as usize).min(MAX_HANDLE_SZ);
+    Ok((handle.head.handle_type, handle.bytes[..len].to_vec()))
+}
+
+/// `open_by_handle_at(mount_fd, handle, flags)` — opens the file a handle names.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/open_by_handle_at.2.html)
+pub fn open_by_handle(
+    mount_fd: BorrowedFd<'_>,
+    handle_type: libc::c_int,
+    bytes: &[u8],
+    flags: libc::c_int,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    if bytes.len() > MAX_HANDLE_SZ {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: file_handle is plain data; all-zero is valid.
+    let mut handle: Handle = unsafe { std::mem::zeroed() };
+    handle.head.handle_type = handle_type;
+    handle.head.handle_bytes = bytes.len() as libc::c_uint;
+    handle.bytes[..bytes.len()].copy_from_slice(bytes);
+    // SAFETY: `handle` holds handle_bytes valid bytes after its header; the fd is valid for the borrow.
+    let fd = cvt(unsafe {
+        libc::open_by_handle_at(
+            mount_fd.as_raw_fd(),
+            &mut handle.head,
+            flags | libc::O_CLOEXEC,
+        )
+    })?;
+    // SAFETY: open_by_handle_at returned a new fd that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// `poll(pidfd, POLLIN, 0)` — whether the process a pidfd refers to has exited (a zombie or already reaped).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
+pub fn pidfd_exited(pidfd: BorrowedFd<'_>) -> io::Result<bool> {
+    let mut entry = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one live pollfd, count 1, zero timeout.
+        let ret = unsafe { libc::poll(&mut entry, 1, 0) };
+        if ret == -1 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(err);
+        }
+        return Ok(ret > 0 && entry.revents & libc::POLLIN != 0);
+    }
+}
+
+/// Sets `sig` to its default action and reports whether it was ignored before, so that a caller's
+/// `SIGCHLD` = `SIG_IGN` cannot make our children vanish before we wait for them.
+pub fn signal_default_was_ignored(sig: libc::c_int) -> io::Result<bool> {
+    // SAFETY: installing SIG_DFL involves no handler code.
+    let old = unsafe { libc::signal(sig, libc::SIG_DFL) };
+    if old == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(old == libc::SIG_IGN)
+}
+
+/// `signal(sig, SIG_IGN)` — puts back an ignored disposition the caller gave us, before exec.
+pub fn signal_ignore(sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: installing SIG_IGN involves no handler code.
+    let ret = unsafe { libc::signal(sig, libc::SIG_IGN) };
+    if ret == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// `_exit(code)` — leave a forked child without running our parent's atexit work or flushing its buffers.
 pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and has no preconditions.
     unsafe { libc::_exit(code) }
+}
+
+/// `unshare(flags)` — move the calling process into new namespaces (`CLONE_NEW*` flags; 0 is a no-op).
+/// Fails with EINVAL for a user or mount namespace in a multi-threaded process: callers stay single-threaded.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/unshare.2.html)
+pub fn unshare(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: unshare takes no pointers; the only hazard (threads sharing state) is excluded above.
+    cvt(unsafe { libc::unshare(flags) }).map(|_| ())
+}
+
+/// `prctl(PR_SET_PDEATHSIG, sig)` — have the kernel send `sig` to us when our parent thread exits.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html)
+pub fn set_parent_death_signal(sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes an integer argument only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(|_| ())
+}
+
+/// `pidfd_open(pid, 0)` — a close-on-exec fd that becomes readable when `pid` exits (Linux 5.3+; ENOSYS before).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a fresh fd (pidfds are always close-on-exec) that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as libc::c_int) })
+}
+
+/// `poll(fd, POLLIN, 0)` — whether `fd` is readable right now (for a pidfd: whether the process has exited).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/poll.2.html)
+pub fn readable_now(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd in a live local; zero timeout.
+    let n = cvt(unsafe { libc::poll(&mut pfd, 1, 0) })?;
+    Ok(n > 0 && pfd.revents & (libc::POLLIN | libc::POLLHUP) != 0)
+}
+
+/// `setgroups(0, NULL)` — drop every supplementary group.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/setgroups.2.html)
+pub fn clear_groups() -> io::Result<()> {
+    // SAFETY: a zero-length list with a null pointer is valid.
+    cvt(unsafe { libc::setgroups(0, std::ptr::null()) }).map(|_| ())
+}
+
+/// `setgid(gid)` — process-wide (the C library applies it to every thread).
+pub fn setgid(gid: u32) -> io::Result<()> {
+    // SAFETY: setgid takes an integer.
+    cvt(unsafe { libc::setgid(gid) }).map(|_| ())
+}
+
+/// `setuid(uid)` — process-wide (the C library applies it to every thread).
+pub fn setuid(uid: u32) -> io::Result<()> {
+    // SAFETY: setuid takes an integer.
+    cvt(unsafe { libc::setuid(uid) }).map(|_| ())
+}
+
+/// Installs `handler` for `sig` with `SA_RESTART`, so interrupted calls (waitpid) resume after it runs.
+/// The handler must be async-signal-safe.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/sigaction.2.html)
+pub fn set_signal_handler(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) -> io::Result<()> {
+    // SAFETY: sigaction is plain data; zeroed is a valid empty value, and sa_mask is initialised below.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = handler as usize;
+    action.sa_flags = libc::SA_RESTART;
+    // SAFETY: sa_mask is a sigset_t inside a live local.
+    unsafe { libc::sigemptyset(&mut action.sa_mask) };
+    // SAFETY: `action` is initialised; the old action is not requested.
+    cvt(unsafe { libc::sigaction(sig, &action, std::ptr::null_mut()) }).map(|_| ())
+}
+
+/// Makes the capabilities we hold survive `execve` even as a non-zero uid: copy the permitted set into the
+/// inheritable set, then raise every capability up to `last_cap` in the ambient set (capabilities(7)).
+/// Capabilities missing from the permitted set are skipped (the kernel refuses to raise them).
+pub fn raise_ambient_capabilities(last_cap: u32) -> io::Result<()> {
+    use rustix::thread::{self, CapabilitySet};
+    let mut sets = thread::capabilities(None)?;
+    sets.inheritable = sets.permitted;
+    thread::set_capabilities(None, sets)?;
+    for cap in 0..=last_cap.min(63) {
+        let bit = CapabilitySet::from_bits_retain(1u64 << cap);
+        if sets.permitted.contains(bit) {
+            thread::configure_capability_in_ambient_set(bit, true)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
