@@ -81,15 +81,6 @@ impl Command {
         })
     }
 
-    /// Like [`Command::new`], with `arg0` as argv[0] instead of the program (a login shell's `-sh`).
-    pub fn with_arg0(program: &OsStr, arg0: &OsStr, args: &[OsString]) -> io::Result<Command> {
-        let mut cmd = Command::new(program, args)?;
-        cmd.args[0] = CString::new(arg0.as_bytes())
-            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        cmd.argv[0] = cmd.args[0].as_ptr();
-        Ok(cmd)
-    }
-
     /// Prepares `program` with `args`, but with `argv0` as argv[0] (a login shell's `-sh`).
     pub fn with_argv0(program: &OsStr, argv0: &OsStr, args: &[OsString]) -> io::Result<Command> {
         let mut cmd = Command::new(argv0, args)?;
@@ -481,21 +472,6 @@ pub fn pidfd_open(pid: libc::pid_t) -> io::Result<std::os::fd::OwnedFd> {
     }
     // SAFETY: the kernel returned a fresh fd (pidfds are always close-on-exec) that nothing else owns.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as libc::c_int) })
-}
-
-/// `poll(fd, POLLIN, 0)` — whether `fd` is readable right now (for a pidfd: whether the process has exited).
-///
-/// # References
-///  - [Linux](https://man7.org/linux/man-pages/man2/poll.2.html)
-pub fn readable_now(fd: BorrowedFd<'_>) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one pollfd in a live local; zero timeout.
-    let n = cvt(unsafe { libc::poll(&mut pfd, 1, 0) })?;
-    Ok(n > 0 && pfd.revents & (libc::POLLIN | libc::POLLHUP) != 0)
 }
 
 /// `setgroups(0, NULL)` — drop every supplementary group.
