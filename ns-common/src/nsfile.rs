@@ -61,6 +61,43 @@ pub fn parent_ns(fd: impl AsFd) -> std::io::Result<OwnedFd> {
     fd_from_ioctl(fd, sys::NS_GET_PARENT)
 }
 
+/// Opens the namespace of `kind` whose 64-bit id (`NS_GET_ID`) is `id`, through an nsfs file handle
+/// (`struct nsfs_file_handle { u64 ns_id; u32 ns_type; u32 ns_inum; }`, Linux 6.19 per the man page).
+///
+/// The handle of our own namespace of that kind serves as the template (it carries the handle type and
+/// the namespace type); only the id is replaced and the inode number cleared.
+pub fn open_ns_by_id(kind: NsKind, id: u64) -> Result<OwnedFd> {
+    let own = format!("/proc/self/ns/{}", kind.proc_name());
+    let unsupported = || Error::new("opening namespaces by ID is not supported by this kernel");
+    let own_c = std::ffi::CString::new(own.clone()).map_err(|_| unsupported())?;
+    let (handle_type, mut bytes) = match sys::name_to_handle(&own_c) {
+        Ok(handle) => handle,
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL)
+            ) =>
+        {
+            return Err(unsupported())
+        }
+        Err(e) => return Err(Error::os(format!("cannot get a file handle for {own}"), e)),
+    };
+    if bytes.len() < 16 {
+        return Err(unsupported());
+    }
+    bytes[..8].copy_from_slice(&id.to_ne_bytes());
+    bytes[12..16].copy_from_slice(&0u32.to_ne_bytes());
+    let mount_fd = open_ns(&own)?;
+    sys::open_by_handle(mount_fd.as_fd(), handle_type, &bytes, libc::O_RDONLY)
+        .or_ctx(|| format!("cannot open {} namespace :{id}", kind.type_name()))
+}
+
+/// `SIOCGSKNS`: the network namespace of the socket `fd`; `ENOTTY` when `fd` is not a socket.
+pub fn socket_netns(fd: impl AsFd) -> std::io::Result<OwnedFd> {
+    // SIOCGSKNS returns a new close-on-exec nsfs fd, as NS_GET_USERNS does.
+    fd_from_ioctl(fd, sys::SIOCGSKNS)
+}
+
 /// `NS_GET_OWNER_UID`: the uid that created the user namespace `fd`.
 pub fn owner_uid(fd: impl AsFd) -> std::io::Result<u32> {
     sys::ioctl_ns_owner_uid(fd.as_fd())
