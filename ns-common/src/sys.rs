@@ -119,6 +119,33 @@ impl Command {
     }
 }
 
+/// `faccessat2(dirfd, path, mode, flags)` (Linux 5.8) — rustix refuses `AT_EMPTY_PATH`, which switch_root needs
+/// to ask "may I execute the file this `O_PATH` fd holds" without looking the path up again.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/faccessat2.2.html)
+pub fn faccessat2(
+    dirfd: BorrowedFd<'_>,
+    path: &CStr,
+    mode: libc::c_int,
+    flags: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `path` is a NUL-terminated string that outlives the call; the fd is valid for the borrow.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_faccessat2,
+            dirfd.as_raw_fd(),
+            path.as_ptr(),
+            mode,
+            flags,
+        )
+    };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// util-linux's exit code for a failed exec: 127 when the program was not found, else 126.
 pub fn exec_failure_code(err: &io::Error) -> i32 {
     match err.raw_os_error() {

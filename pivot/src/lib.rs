@@ -1,4 +1,13 @@
-//! pivot_root and switch_root — placeholders until issue #6 lands.
+//! `pivot_root` and `switch_root`, util-linux drop-ins: change the root mount of a mount namespace.
+//!
+//! `pivot_root` is the bare system call. `switch_root` is the last step of an initramfs and the one that deletes
+//! files, so it checks everything before it changes anything and deletes only through directory fds (see
+//! [`sweep`]).
+
+mod mounts;
+mod pivot_root;
+mod sweep;
+mod switch_root;
 
 use ns_common::opts::{Complete, Tool};
 use std::ffi::OsString;
@@ -27,14 +36,12 @@ pub static SWITCH_ROOT: Tool = Tool {
     operands: &[Complete::Dir],
 };
 
+/// `pivot_root new_root put_old`; args[0] is argv[0] as invoked.
 pub fn pivot_root_main(args: Vec<OsString>) -> i32 {
-    ns_common::opts::run_tool(&PIVOT_ROOT, args, |_, _| {
-        Err(ns_common::Error::new("not implemented yet"))
-    })
+    ns_common::opts::run_tool(&PIVOT_ROOT, args, |_, operands| pivot_root::run(operands))
 }
 
+/// `switch_root newroot init [arg...]`; args[0] is argv[0] as invoked. Returns only on failure.
 pub fn switch_root_main(args: Vec<OsString>) -> i32 {
-    ns_common::opts::run_tool(&SWITCH_ROOT, args, |_, _| {
-        Err(ns_common::Error::new("not implemented yet"))
-    })
+    ns_common::opts::run_tool(&SWITCH_ROOT, args, |_, operands| switch_root::run(operands))
 }
