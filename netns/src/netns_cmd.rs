@@ -219,9 +219,16 @@ fn list_id(globals: &Globals, args: &[OsString]) -> Result<i32> {
             text.push_str("nsid unassigned ");
             object.push(("nsid", Value::Str("unassigned".into())));
         }
-        if let Some(current) = entry.current {
-            text.push_str(&format!("current-nsid {current} "));
-            object.push(("current-nsid", Value::Int(current.into())));
+        match entry.current {
+            Some(current) if current >= 0 => {
+                text.push_str(&format!("current-nsid {current} "));
+                object.push(("current-nsid", Value::Int(current.into())));
+            }
+            Some(_) => {
+                text.push_str("current-nsid unassigned ");
+                object.push(("current-nsid", Value::Str("unassigned".into())));
+            }
+            None => {}
         }
         if let Some(name) = name {
             text.push_str(&format!("(iproute2 netns name: {name})"));
