@@ -2,6 +2,7 @@
 
 use ns_common::complete::{self, Shell};
 use ns_common::error::{finish, Context, Error, Result};
+use ns_common::man;
 use ns_common::opts::{print_stdout, Tool};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -174,8 +175,8 @@ fn multiplexer(args: Vec<OsString>) -> i32 {
     finish("nsbox", outcome)
 }
 
-/// `nsbox --generate complete-bash|complete-zsh|complete-fish TOOL` — print a completion script
-/// (hidden: used to regenerate `completions/`).
+/// `nsbox --generate complete-bash|complete-zsh|complete-fish TOOL` — a completion script (TOOL may be `nsbox`);
+/// `nsbox --generate man TOOL` — a man page. Hidden: used to regenerate `completions/` and `man/`.
 fn generate(rest: &[OsString]) -> Result<i32> {
     let what = rest
         .first()
@@ -185,16 +186,31 @@ fn generate(rest: &[OsString]) -> Result<i32> {
         .get(1)
         .map(|w| w.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let tools: Vec<&Tool> = APPLETS.iter().map(|(.., t, _)| *t).collect();
+    if what == "man" {
+        let page = if name == "nsbox" {
+            man::multicall_page(&tools)
+        } else {
+            man::page(find_tool(&name)?)
+        };
+        return print_stdout(&page);
+    }
     let shell = what
         .strip_prefix("complete-")
         .and_then(Shell::from_name)
         .ok_or_else(|| Error::usage(format!("unknown generator '{what}'")))?;
-    let tool = APPLETS
+    if name == "nsbox" {
+        return print_stdout(&complete::multicall_script(&tools, shell));
+    }
+    print_stdout(&complete::script(find_tool(&name)?, shell))
+}
+
+fn find_tool(name: &str) -> Result<&'static Tool> {
+    APPLETS
         .iter()
         .find(|(n, ..)| *n == name)
         .map(|(.., t, _)| *t)
-        .ok_or_else(|| Error::usage(format!("applet not found: {name}")))?;
-    print_stdout(&complete::script(tool, shell))
+        .ok_or_else(|| Error::usage(format!("applet not found: {name}")))
 }
 
 /// The absolute path links should point at: /proc/self/exe, else an absolute argv[0].

@@ -4,6 +4,7 @@
 pub mod complete;
 pub mod error;
 pub mod idmap;
+pub mod man;
 pub mod nsfile;
 pub mod nskind;
 pub mod opts;

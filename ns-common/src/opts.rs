@@ -39,6 +39,16 @@ pub enum Complete {
     CommaList(&'static [&'static str]),
     /// A command and its arguments: hand over to that command's completion.
     Command,
+    /// Numeric user ids (from /etc/passwd when present).
+    Uid,
+    /// Numeric group ids (from /etc/group when present).
+    Gid,
+    /// Names of veth interfaces.
+    Veth,
+    /// These words, or what the second completion offers (`nsenter -S`: `follow` or a uid).
+    WithWords(&'static [&'static str], &'static Complete),
+    /// A subcommand word, then that subcommand's arguments (the last one repeats).
+    Subcommands(&'static [(&'static str, &'static [Complete])]),
 }
 
 /// One option of a tool.
