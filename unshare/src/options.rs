@@ -319,9 +319,20 @@ impl Settings {
     }
 }
 
+/// `-S`/`-G`: decimal digits only; an overflow says so, as util-linux does.
 fn parse_numeric_id(text: &str, what: &str) -> Result<u32> {
-    users::parse_id(text.as_bytes())
-        .ok_or_else(|| Error::new(format!("failed to parse {what}: '{text}'")))
+    if let Some(id) = users::parse_id(text.as_bytes()) {
+        return Ok(id);
+    }
+    let overflow = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let suffix = if overflow {
+        format!(": {}", ns_common::error::strerror(libc::ERANGE))
+    } else {
+        String::new()
+    };
+    Err(Error::new(format!(
+        "failed to parse {what}: '{text}'{suffix}"
+    )))
 }
 
 fn parse_owner(text: &str) -> Result<(u32, u32)> {
@@ -612,6 +623,10 @@ mod tests {
         assert_eq!(err(&["--map-group=-1"]), "failed to parse gid '-1'");
         assert_eq!(err(&["-S", "abc"]), "failed to parse uid: 'abc'");
         assert_eq!(err(&["-G", "0x10"]), "failed to parse gid: '0x10'");
+        assert_eq!(
+            err(&["-S", "4294967296"]),
+            "failed to parse uid: '4294967296': Numerical result out of range"
+        );
         assert_eq!(err(&["--owner=a:b"]), "failed to parse owner");
         assert_eq!(err(&["--owner=1"]), "failed to parse owner");
         assert_eq!(err(&["--map-users=0:1"]), "invalid mapping '0:1'");

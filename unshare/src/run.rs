@@ -173,19 +173,17 @@ fn fork_and_wait(
     command: &sys::Command,
     bind_process: Option<Helper>,
 ) -> Result<i32> {
-    // Signals are arranged before the fork so there is no moment a SIGTERM could kill the parent alone.
-    let old_mask = if s.forward_signals {
+    // SIGINT/SIGTERM are blocked before the fork, so there is no moment they could kill the parent alone.
+    // With --forward-signals the handlers go in now and the parent unblocks once it knows the child's pid:
+    // a signal that arrives in between waits, pending, instead of being forwarded to nobody.
+    if s.forward_signals {
         for sig in [libc::SIGINT, libc::SIGTERM] {
             sys::set_signal_handler(sig, forward_signal)
                 .map_err(|e| Error::os("sigaction failed", e))?;
         }
-        None
-    } else {
-        Some(
-            sys::sigprocmask(libc::SIG_BLOCK, &[libc::SIGINT, libc::SIGTERM])
-                .map_err(|e| Error::os("sigprocmask block failed", e))?,
-        )
-    };
+    }
+    let old_mask = sys::sigprocmask(libc::SIG_BLOCK, &[libc::SIGINT, libc::SIGTERM])
+        .map_err(|e| Error::os("sigprocmask block failed", e))?;
     // The child checks this pidfd after PR_SET_PDEATHSIG to catch a parent that died before the prctl.
     // Without pidfd_open (Linux < 5.3) the check is skipped.
     let parent_pidfd = match s.kill_child {
@@ -202,10 +200,8 @@ fn fork_and_wait(
 
     match sys::fork().map_err(|e| Error::os("fork failed", e))? {
         None => {
-            if let Some(mask) = &old_mask {
-                sys::sigprocmask_restore(mask)
-                    .map_err(|e| Error::os("sigprocmask restore failed", e))?;
-            }
+            sys::sigprocmask_restore(&old_mask)
+                .map_err(|e| Error::os("sigprocmask restore failed", e))?;
             if let Some(helper) = bind_process {
                 helper.forget_in_child();
             }
@@ -219,6 +215,10 @@ fn fork_and_wait(
         }
         Some(child) => {
             FORWARD_TO.store(child, Ordering::Relaxed);
+            if s.forward_signals {
+                sys::sigprocmask_restore(&old_mask)
+                    .map_err(|e| Error::os("sigprocmask restore failed", e))?;
+            }
             drop(parent_pidfd);
             if let Some((wait_end, go_end)) = persist_gate {
                 drop(wait_end);
