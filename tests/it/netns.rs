@@ -616,6 +616,95 @@ fn attach_set_monitor_and_unshare_agree() {
 }
 
 #[test]
+fn stray_files_and_pid_arguments() {
+    if skip_unless_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let a = unique_name("sa");
+    sb.netns().args(["add", &a]).run().success();
+    // A plain file in /run/netns (a crash leftover) is listed without noise, is no netns to exec, and
+    // delete removes it (spec A.8).
+    let stray = unique_name("st");
+    sb.run("touch")
+        .arg(format!("/run/netns/{stray}"))
+        .run()
+        .success();
+    sb.netns()
+        .arg("list")
+        .run()
+        .success()
+        .stderr_empty()
+        .stdout_contains(&format!("{stray}\n"));
+    for args in [
+        vec!["exec", stray.as_str(), "true"],
+        vec!["pids", stray.as_str()],
+    ] {
+        let ours = sb.netns().args(&args).run();
+        let theirs = sb.ip().arg("netns").args(&args).run();
+        assert_eq!(
+            (ours.code(), ours.stdout(), ours.stderr()),
+            (theirs.code(), theirs.stdout(), as_ours(&theirs.stderr())),
+            "netns {args:?}"
+        );
+    }
+    sb.netns()
+        .args(["exec", &stray, "true"])
+        .run()
+        .code_is(255)
+        .stderr_is(&format!(
+            "setting the network namespace \"{stray}\" failed: Invalid argument\n"
+        ));
+    // -all exec goes on past a namespace it cannot enter.
+    let all = sb.netns().args(["-all", "exec", "true"]).run();
+    all.code_is(0);
+    assert!(all.stdout().contains(&format!("\nnetns: {a}\n")));
+    sb.netns().args(["delete", &stray]).run().success();
+    assert_eq!(sb.entries(), vec![a.clone()]);
+    // A PID names that process's netns where no entry has that name; -n runs a subcommand inside.
+    let mut sleeper = sb
+        .netns()
+        .args(["exec", &a, "sleep", "30"])
+        .command()
+        .spawn()
+        .expect("spawn sleeper");
+    let pid = sleeper.id().to_string();
+    eventually("sleeper in the netns", || {
+        !sb.netns().args(["pids", &a]).run().stdout().is_empty()
+    });
+    sb.netns()
+        .args(["exec", &pid, &bin("netns").to_string_lossy(), "identify"])
+        .run()
+        .success()
+        .stdout_is(&format!("{a}\n"));
+    sb.netns()
+        .args(["-n", &a, "identify"])
+        .run()
+        .success()
+        .stdout_is(&format!("{a}\n"));
+    let (l, r) = (unique_name("pl"), unique_name("pr"));
+    sb.veth()
+        .args([
+            "add",
+            &l,
+            &r,
+            "--netns",
+            &pid,
+            "--peer-netns",
+            &format!("/run/netns/{a}"),
+        ])
+        .run()
+        .success();
+    sb.ip()
+        .args(["-n", &a, "-br", "link", "show", &r])
+        .run()
+        .success();
+    sb.veth().args(["del", &l, "--netns", &a]).run().success();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}
+
+#[test]
 fn rootless_matches_ip() {
     if skip_unless_root() {
         return;
