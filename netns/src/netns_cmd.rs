@@ -119,10 +119,16 @@ fn run(args: Vec<OsString>) -> Result<i32> {
 /// `list`: every entry with the nsid this netns gave it, if any. nsid lookups that fail (an entry that
 /// is no netns, no rtnetlink) are silent.
 fn list(globals: &Globals) -> Result<i32> {
-    let mut rtnl = Rtnl::open().ok();
+    let names = rundir::names();
+    // No socket at all when there is nothing to look up.
+    let mut rtnl = if names.is_empty() {
+        None
+    } else {
+        Rtnl::open().ok()
+    };
     let mut objects = Vec::new();
     let mut text = String::new();
-    for name in rundir::names() {
+    for name in names {
         let id = match (&mut rtnl, File::open(netns_path(&name))) {
             (Some(rtnl), Ok(f)) => rtnl.nsid_of(f.as_fd()).ok().flatten(),
             _ => None,
@@ -438,7 +444,7 @@ fn exec(globals: &Globals, args: &[OsString]) -> Result<i32> {
 /// `monitor`: `add NAME` / `delete NAME` as entries appear and disappear, one flushed line each.
 fn monitor() -> Result<i32> {
     use rustix::fs::inotify;
-    let _ = std::fs::create_dir(RUN_DIR);
+    let _ = rustix::fs::mkdir(RUN_DIR, rustix::fs::Mode::from_bits_truncate(0o755));
     let fd = inotify::init(inotify::CreateFlags::CLOEXEC)
         .map_err(|e| Error::os("inotify_init failed", std::io::Error::from(e)))?;
     inotify::add_watch(

@@ -326,7 +326,7 @@ fn del(name: &str, o: &Options) -> Result<i32> {
     Ok(0)
 }
 
-fn attr_u32(link: &LinkMessage, pick: impl Fn(&LinkAttribute) -> Option<i64>) -> Option<i64> {
+fn link_attr(link: &LinkMessage, pick: impl Fn(&LinkAttribute) -> Option<i64>) -> Option<i64> {
     link.attributes.iter().find_map(pick)
 }
 
@@ -373,12 +373,12 @@ fn list(o: &Options) -> Result<i32> {
     let mut rows = Vec::new();
     for link in links.iter().filter(|l| rtnl::is_veth(l)) {
         let ifindex = link.header.index;
-        let peer_ifindex = attr_u32(link, |a| match a {
+        let peer_ifindex = link_attr(link, |a| match a {
             LinkAttribute::Link(i) => Some(i64::from(*i)),
             _ => None,
         })
         .unwrap_or(0);
-        let nsid = attr_u32(link, |a| match a {
+        let nsid = link_attr(link, |a| match a {
             LinkAttribute::LinkNetNsId(i) => Some(i64::from(*i)),
             _ => None,
         });

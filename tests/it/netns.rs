@@ -1148,3 +1148,18 @@ fn veth_rootless_is_refused() {
         .code_is(1)
         .stderr_contains("Operation not permitted");
 }
+
+#[test]
+fn lsns_shows_the_names() {
+    if skip_unless_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let a = unique_name("ls");
+    sb.netns().args(["add", &a]).run().success();
+    sb.run(bin("lsns"))
+        .args(["-t", "net", "-n", "-o", "NPROCS,NSFS"])
+        .run()
+        .success()
+        .stdout_contains(&format!("0 /run/netns/{a}\n"));
+}
