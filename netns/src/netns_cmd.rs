@@ -119,7 +119,10 @@ fn run(args: Vec<OsString>) -> Result<i32> {
 /// `list`: every entry with the nsid this netns gave it, if any. nsid lookups that fail (an entry that
 /// is no netns, no rtnetlink) are silent.
 fn list(globals: &Globals) -> Result<i32> {
-    let names = rundir::names();
+    // Without a /run/netns there is no output at all, not even `[]` with -j (as iproute2).
+    let Some(names) = rundir::listed() else {
+        return Ok(0);
+    };
     // No socket at all when there is nothing to look up.
     let mut rtnl = if names.is_empty() {
         None

@@ -187,8 +187,11 @@ pub fn delete(name: &OsStr) -> Result<()> {
 
 /// The names in `/run/netns`, in directory order (a missing directory has none).
 pub fn names() -> Vec<std::ffi::OsString> {
-    let Ok(dir) = std::fs::read_dir(RUN_DIR) else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok().map(|e| e.file_name())).collect()
+    listed().unwrap_or_default()
+}
+
+/// The names in `/run/netns`, or None when the directory cannot be read (e.g. it does not exist yet).
+pub fn listed() -> Option<Vec<std::ffi::OsString>> {
+    let dir = std::fs::read_dir(RUN_DIR).ok()?;
+    Some(dir.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
 }

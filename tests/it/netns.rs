@@ -158,6 +158,14 @@ fn add_list_delete_and_the_run_netns_mount() {
     let sb = Sandbox::new();
     let a = unique_name("nsa");
     let b = unique_name("nsb");
+    // No /run/netns yet: no output at all, also with -j.
+    for args in [vec!["list"], vec!["-j", "list"], vec!["-j", "-p", "list"]] {
+        let ours = sb.netns().args(&args).run();
+        let mut theirs_args = args.clone();
+        theirs_args.insert(theirs_args.len() - 1, "netns");
+        same_outcome(&ours, &sb.ip().args(&theirs_args).run());
+        ours.stdout_is("");
+    }
     sb.netns().args(["add", &a]).run().success().stderr_empty();
     sb.netns().args(["a", &b]).run().success();
     assert_eq!(sb.run_netns_mounts(), 1);
