@@ -197,6 +197,15 @@ fn no_target() -> Error {
 }
 
 fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
+    // Installed setuid/setgid, nsenter would let any user into any namespace as root. It is not a
+    // privilege boundary: refuse.
+    if rustix::process::geteuid() != rustix::process::getuid()
+        || rustix::process::getegid() != rustix::process::getgid()
+    {
+        return Err(Error::new(
+            "refusing to run with setuid/setgid privileges (real and effective ids differ)",
+        ));
+    }
     // While we hold fds into the target's namespaces, its processes must not ptrace us and take them;
     // exec makes the program dumpable again.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
@@ -270,7 +279,9 @@ fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
     };
     let dropped_before_entering = become_root.then(credentials::drop_groups_early);
 
-    let entered = plan.enter(target.as_ref().and_then(Target::pidfd))?;
+    let entered = plan
+        .enter(target.as_ref().and_then(Target::pidfd))
+        .map_err(|e| with_user_ns_hint(e, user_requested, target.as_ref(), &plan.own))?;
 
     change_root_and_directory(root, wd, s.wdns.take())?;
     if let Some(environ) = environ {
@@ -333,6 +344,35 @@ fn enable_all(s: &mut Settings, own: &OwnNamespaces) -> Result<()> {
         s.namespaces[enter::slot(kind)] = Some(NsArg::Target);
     }
     Ok(())
+}
+
+/// One extra line after an EPERM from setns when the likely cause is a missing `-U`: an unprivileged
+/// caller may join the target's namespaces only from inside the user namespace that owns them.
+fn with_user_ns_hint(
+    err: Error,
+    user_requested: bool,
+    target: Option<&Target>,
+    own: &OwnNamespaces,
+) -> Error {
+    let eperm = err
+        .message()
+        .ends_with(&ns_common::error::strerror(libc::EPERM));
+    let privileged = rustix::thread::capabilities(None)
+        .map(|caps| {
+            caps.effective
+                .contains(rustix::thread::CapabilitySet::SYS_ADMIN)
+        })
+        .unwrap_or(false);
+    let other_user_ns = target
+        .and_then(|t| enter::stat_id(&t.proc_path("ns/user")).ok())
+        .is_some_and(|theirs| Some(theirs) != own.get(NsKind::User));
+    if !eperm || user_requested || privileged || !other_user_ns {
+        return err;
+    }
+    Error::new(format!(
+        "{}\nnsenter: the target's namespaces belong to its user namespace: add -U (--user) to enter it first",
+        err.message()
+    ))
 }
 
 /// Opens the target when anything comes from it; complains about a missing `-t` in util-linux's words.

@@ -1310,3 +1310,37 @@ fn no_fd_leaks_into_the_program() {
         }
     }
 }
+
+/// An unprivileged caller that forgot `-U` is told so, in one extra line.
+#[test]
+fn hint_when_user_namespace_is_missing() {
+    let t = Target::start(Variant::Rootless, &[UNSHARE, "-Urn", "sleep", "100"]);
+    nsenter(Variant::Rootless, &["-t", &t.pid(), "-n", "true"])
+        .code_is(1)
+        .stderr_is(
+            "nsenter: reassociate to namespaces failed: Operation not permitted\n\
+             nsenter: the target's namespaces belong to its user namespace: add -U (--user) to enter it first\n",
+        );
+}
+
+/// Installed setuid-root, nsenter refuses to run.
+#[test]
+fn refuses_setuid() {
+    if skip_unless_root() {
+        return;
+    }
+    let dir = TempDir::new("nsenter-suid");
+    set_mode(dir.path(), 0o755);
+    let copy = dir.path().join("nsenter");
+    std::fs::copy(bin("nsenter"), &copy).unwrap();
+    set_mode(&copy, 0o4755);
+    let t = Target::start(Variant::Rootless, &[UNSHARE, "-Urn", "sleep", "100"]);
+    Cmd::new(&copy)
+        .args(["-t", &t.pid(), "-U", "-n", "true"])
+        .rootless()
+        .run()
+        .code_is(1)
+        .stderr_is(
+            "nsenter: refusing to run with setuid/setgid privileges (real and effective ids differ)\n",
+        );
+}
