@@ -325,7 +325,10 @@ impl Tool {
             self.push_help_line(&mut out, opt);
         }
         if self.help_version {
-            out.push('\n');
+            // util-linux separates -h/-V from the tool's own options; with none (pivot_root) there is no gap.
+            if self.opts.iter().any(|o| !o.hidden) {
+                out.push('\n');
+            }
             self.push_help_line(&mut out, &HELP);
             self.push_help_line(&mut out, &VERSION);
         }
