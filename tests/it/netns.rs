@@ -32,12 +32,12 @@ impl Sandbox {
             .expect("start sandbox holder");
         let mut line = String::new();
         let stdout = holder.stdout.take().expect("holder stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("holder ready");
-        assert_eq!(line, "ready\n", "sandbox holder failed to start");
+        let _ = BufReader::new(stdout).read_line(&mut line);
         let pid = holder.id().to_string();
-        Sandbox { holder, pid }
+        // Constructed before the check, so a failed start is cleaned up by Drop too.
+        let sandbox = Sandbox { holder, pid };
+        assert_eq!(line, "ready\n", "sandbox holder failed to start");
+        sandbox
     }
 
     /// `program ARGS...` inside the sandbox, as root.
@@ -126,6 +126,16 @@ impl Drop for Sandbox {
         let _ = self.netns().args(["-all", "delete"]).run();
         let _ = self.holder.kill();
         let _ = self.holder.wait();
+    }
+}
+
+/// A child process of the test, killed (by its pid) and reaped when dropped, also when the test fails.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -312,14 +322,15 @@ fn identify_and_pids_match_ip() {
         .success()
         .stdout_is(&format!("{a}\n"));
     // A process inside: pids lists it, identify PID names the netns.
-    let mut sleeper = sb
-        .netns()
-        .args(["exec", &a, "sleep", "30"])
-        .command()
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn sleeper");
-    let pid = sleeper.id().to_string();
+    let sleeper = KillOnDrop(
+        sb.netns()
+            .args(["exec", &a, "sleep", "30"])
+            .command()
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn sleeper"),
+    );
+    let pid = sleeper.0.id().to_string();
     eventually("sleeper in the netns", || {
         sb.netns().args(["pids", &a]).run().stdout() == format!("{pid}\n")
     });
@@ -331,8 +342,7 @@ fn identify_and_pids_match_ip() {
         &sb.netns().args(["identify", &pid]).run(),
         &sb.ip().args(["netns", "identify", &pid]).run(),
     );
-    let _ = sleeper.kill();
-    let _ = sleeper.wait();
+    drop(sleeper);
 }
 
 #[test]
@@ -344,13 +354,14 @@ fn identify_prints_every_name() {
     let a = unique_name("na");
     let b = unique_name("nb");
     sb.netns().args(["add", &a]).run().success();
-    let mut sleeper = sb
-        .netns()
-        .args(["exec", &a, "sleep", "30"])
-        .command()
-        .spawn()
-        .expect("spawn sleeper");
-    let pid = sleeper.id().to_string();
+    let sleeper = KillOnDrop(
+        sb.netns()
+            .args(["exec", &a, "sleep", "30"])
+            .command()
+            .spawn()
+            .expect("spawn sleeper"),
+    );
+    let pid = sleeper.0.id().to_string();
     eventually("sleeper in the netns", || {
         !sb.netns().args(["pids", &a]).run().stdout().is_empty()
     });
@@ -376,8 +387,7 @@ fn identify_prints_every_name() {
         .args(["-j", "identify", &pid])
         .run()
         .stdout_contains(&format!("{{\"name\":\"{a}\"}}"));
-    let _ = sleeper.kill();
-    let _ = sleeper.wait();
+    drop(sleeper);
 }
 
 #[test]
@@ -571,30 +581,48 @@ fn attach_set_monitor_and_unshare_agree() {
     }
     let sb = Sandbox::new();
     let a = unique_name("ma");
-    let mut monitor = sb
-        .netns()
-        .arg("monitor")
-        .command()
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn monitor");
-    let mut out = BufReader::new(monitor.stdout.take().expect("monitor stdout"));
-    // monitor creates /run/netns itself; wait until it watches.
-    eventually("/run/netns exists", || {
-        Path::new(&format!("/proc/{}/root/run/netns", sb.pid)).exists()
+    let mut monitor = KillOnDrop(
+        sb.netns()
+            .arg("monitor")
+            .command()
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn monitor"),
+    );
+    let out = BufReader::new(monitor.0.stdout.take().expect("monitor stdout"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
     });
-    std::thread::sleep(Duration::from_millis(100));
+    // monitor creates /run/netns and then watches it: probe until it reports.
+    let probe = format!("/proc/{}/root/run/netns/nsbox-probe", sb.pid);
+    let start = Instant::now();
+    loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "monitor never reported"
+        );
+        if std::fs::write(&probe, "").is_ok()
+            && rx.recv_timeout(Duration::from_millis(200)).as_deref() == Ok("add nsbox-probe")
+        {
+            break;
+        }
+        let _ = std::fs::remove_file(&probe);
+    }
+    std::fs::remove_file(&probe).expect("remove probe");
     sb.netns().args(["add", &a]).run().success();
     sb.netns().args(["delete", &a]).run().success();
-    let mut lines = Vec::new();
-    for _ in 0..2 {
-        let mut line = String::new();
-        out.read_line(&mut line).expect("monitor line");
-        lines.push(line);
-    }
-    let _ = monitor.kill();
-    let _ = monitor.wait();
-    assert_eq!(lines, vec![format!("add {a}\n"), format!("delete {a}\n")]);
+    let lines: Vec<String> = rx
+        .iter()
+        .filter(|l| !l.ends_with(" nsbox-probe"))
+        .take(2)
+        .collect();
+    drop(monitor);
+    assert_eq!(lines, vec![format!("add {a}"), format!("delete {a}")]);
 
     // A netns made by util-linux unshare on a /run/netns file is listed and usable.
     let u = unique_name("un");
@@ -670,13 +698,14 @@ fn stray_files_and_pid_arguments() {
     sb.netns().args(["delete", &stray]).run().success();
     assert_eq!(sb.entries(), vec![a.clone()]);
     // A PID names that process's netns where no entry has that name; -n runs a subcommand inside.
-    let mut sleeper = sb
-        .netns()
-        .args(["exec", &a, "sleep", "30"])
-        .command()
-        .spawn()
-        .expect("spawn sleeper");
-    let pid = sleeper.id().to_string();
+    let sleeper = KillOnDrop(
+        sb.netns()
+            .args(["exec", &a, "sleep", "30"])
+            .command()
+            .spawn()
+            .expect("spawn sleeper"),
+    );
+    let pid = sleeper.0.id().to_string();
     eventually("sleeper in the netns", || {
         !sb.netns().args(["pids", &a]).run().stdout().is_empty()
     });
@@ -708,8 +737,7 @@ fn stray_files_and_pid_arguments() {
         .run()
         .success();
     sb.veth().args(["del", &l, "--netns", &a]).run().success();
-    let _ = sleeper.kill();
-    let _ = sleeper.wait();
+    drop(sleeper);
 }
 
 #[test]
