@@ -8,7 +8,7 @@
 use crate::netnsid::NsidQuery;
 use ns_common::{nsfile, NsKind};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use std::collections::{HashMap, HashSet};
 
@@ -113,6 +113,18 @@ impl Scan {
     }
 }
 
+/// `ns/<type>` per kind, in [`NsKind::ALL`] order.
+const NS_PATHS: [&str; 8] = [
+    "ns/mnt",
+    "ns/net",
+    "ns/pid",
+    "ns/uts",
+    "ns/ipc",
+    "ns/user",
+    "ns/cgroup",
+    "ns/time",
+];
+
 fn kind_index(kind: NsKind) -> usize {
     NsKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
@@ -135,8 +147,14 @@ fn read_at(dir: BorrowedFd<'_>, name: &str, buf: &mut Vec<u8>) -> Result<(), Err
     let mut chunk = [0u8; 4096];
     loop {
         match rustix::io::read(&fd, &mut chunk) {
-            Ok(0) => return Ok(()),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                // procfs hands out these files whole in one read when the buffer is large enough:
+                // a short read is the end, which saves the read that would return 0.
+                if n < chunk.len() {
+                    return Ok(());
+                }
+            }
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),
         }
@@ -255,21 +273,15 @@ impl<'r> Scanner<'r> {
     }
 
     fn scan_processes(&mut self) {
-        let proc_fd = match rustix::fs::open(
+        let Ok(proc_fd) = rustix::fs::open(
             "/proc",
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(_) => return,
+        ) else {
+            return;
         };
-        let dir_fd = match rustix::io::dup(&proc_fd) {
-            Ok(fd) => fd,
-            Err(_) => return,
-        };
-        let mut dir = match rustix::fs::Dir::new(dir_fd) {
-            Ok(d) => d,
-            Err(_) => return,
+        let Ok(mut dir) = rustix::fs::Dir::new(proc_fd) else {
+            return;
         };
         while let Some(entry) = dir.read() {
             let Ok(entry) = entry else { break };
@@ -280,8 +292,39 @@ impl<'r> Scanner<'r> {
             let Some(pid) = std::str::from_utf8(name).ok().and_then(|s| s.parse().ok()) else {
                 continue;
             };
-            self.scan_process(proc_fd.as_fd(), pid, entry.file_name());
+            let Ok(proc_fd) = dir.fd() else { break };
+            self.scan_process(proc_fd, pid, entry.file_name());
         }
+    }
+
+    /// Reads what rows show of a process: owner, PPID, comm and (if asked) the command line.
+    /// `None` when the process is gone or unreadable.
+    fn read_process(&mut self, dir: BorrowedFd<'_>, pid: i32, ns: [u64; 8]) -> Option<Process> {
+        let st = rustix::fs::fstat(dir).ok()?;
+        let mut buf = std::mem::take(&mut self.buf);
+        let parsed = read_at(dir, "stat", &mut buf)
+            .ok()
+            .and_then(|_| parse_stat(&buf));
+        let command = if parsed.is_some() && self.request.need_command {
+            read_at(dir, "cmdline", &mut buf)
+                .ok()
+                .map(|_| command_from_cmdline(&buf))
+        } else {
+            None
+        };
+        self.buf = buf;
+        let (comm, ppid) = parsed?;
+        if self.request.need_command && command.is_none() {
+            return None;
+        }
+        Some(Process {
+            pid,
+            ppid,
+            uid: st.st_uid,
+            comm,
+            command,
+            ns,
+        })
     }
 
     fn scan_process(&mut self, proc_fd: BorrowedFd<'_>, pid: i32, name: &std::ffi::CStr) {
@@ -293,46 +336,50 @@ impl<'r> Scanner<'r> {
         ) else {
             return;
         };
-        let Ok(st) = rustix::fs::fstat(&dir) else {
-            return;
-        };
-        let mut buf = std::mem::take(&mut self.buf);
-        let parsed = read_at(dir.as_fd(), "stat", &mut buf)
-            .ok()
-            .and_then(|_| parse_stat(&buf));
-        self.buf = buf;
-        let Some((comm, ppid)) = parsed else {
-            return;
-        };
-        let mut process = Process {
-            pid,
-            ppid,
-            uid: st.st_uid,
-            comm,
-            command: None,
-            ns: [0; 8],
-        };
+        let mut ns = [0u64; 8];
         let mut any = false;
+        let mut link = [std::mem::MaybeUninit::<u8>::uninit(); 64];
         for &kind in &self.request.types {
-            let path = format!("ns/{}", kind.proc_name());
-            if let Ok(st) = rustix::fs::statat(&dir, path.as_str(), AtFlags::empty()) {
-                process.ns[kind_index(kind)] = st.st_ino;
-                any = true;
+            let path = NS_PATHS[kind_index(kind)];
+            // readlink (`net:[4026531840]`) is cheaper than stat, which follows the link into nsfs.
+            if let Ok((text, _)) = rustix::fs::readlinkat_raw(&dir, path, &mut link) {
+                if let Some((_, ino)) = parse_ns_link(text) {
+                    ns[kind_index(kind)] = ino;
+                    any = true;
+                }
             }
         }
         if !any {
             return;
         }
+        // Only the lowest PID of a namespace is shown, so only it (and, in positional mode, the members of
+        // that namespace) is read further. /proc is listed in PID order: this is once per namespace.
+        let shown = self
+            .request
+            .namespace
+            .is_some_and(|target| ns.contains(&target))
+            || ns.iter().any(|&ino| {
+                ino != 0
+                    && self
+                        .scan
+                        .namespaces
+                        .get(&ino)
+                        .is_none_or(|n| n.pid.is_none_or(|p| pid < p))
+            });
+        let process = if shown {
+            // Gone since its namespaces were read: skip it whole, as if it had exited a moment earlier.
+            let Some(p) = self.read_process(dir.as_fd(), pid, ns) else {
+                return;
+            };
+            Some(p)
+        } else {
+            None
+        };
         if self.request.task == Some(pid) {
-            self.scan.task_ns = Some(process.ns.iter().copied().filter(|&i| i != 0).collect());
+            self.scan.task_ns = Some(ns.iter().copied().filter(|&i| i != 0).collect());
         }
-        let mut want_command = self.request.need_command
-            && self
-                .request
-                .namespace
-                .is_some_and(|target| process.ns.contains(&target));
         for &kind in &self.request.types {
-            let ino = process.ns[kind_index(kind)];
+            let ino = ns[kind_index(kind)];
             if ino == 0 {
                 continue;
             }
@@ -344,10 +391,9 @@ impl<'r> Scanner<'r> {
                     if self.request.need_relatives
                         || (kind == NsKind::Net && self.request.need_netnsid)
                     {
-                        let path = format!("ns/{}", kind.proc_name());
                         if let Ok(fd) = rustix::fs::openat(
                             &dir,
-                            path.as_str(),
+                            NS_PATHS[kind_index(kind)],
                             OFlags::RDONLY | OFlags::CLOEXEC,
                             Mode::empty(),
                         ) {
@@ -361,21 +407,15 @@ impl<'r> Scanner<'r> {
                 ns.nprocs += 1;
                 if ns.pid.is_none_or(|p| pid < p) {
                     ns.pid = Some(pid);
-                    want_command |= self.request.need_command;
                 }
             }
-        }
-        if want_command {
-            let mut buf = std::mem::take(&mut self.buf);
-            if read_at(dir.as_fd(), "cmdline", &mut buf).is_ok() {
-                process.command = Some(command_from_cmdline(&buf));
-            }
-            self.buf = buf;
         }
         if self.request.scan_fds {
             self.scan_fds(dir.as_fd(), pid);
         }
-        self.scan.processes.insert(pid, process);
+        if let Some(p) = process {
+            self.scan.processes.insert(pid, p);
+        }
     }
 
     /// Namespaces held by fds of `pid`: nsfs files directly, network namespaces through sockets.
@@ -388,10 +428,7 @@ impl<'r> Scanner<'r> {
         ) else {
             return;
         };
-        let Ok(dup) = rustix::io::dup(&fd_dir) else {
-            return;
-        };
-        let Ok(mut entries) = rustix::fs::Dir::new(dup) else {
+        let Ok(mut entries) = rustix::fs::Dir::new(fd_dir) else {
             return;
         };
         let want_sockets = self.request.types.contains(&NsKind::Net);
@@ -399,11 +436,12 @@ impl<'r> Scanner<'r> {
         let mut link = [std::mem::MaybeUninit::<u8>::uninit(); 256];
         while let Some(entry) = entries.read() {
             let Ok(entry) = entry else { break };
+            let Ok(fd_dir) = entries.fd() else { break };
             let name = entry.file_name();
             if name.to_bytes().first().is_none_or(|b| !b.is_ascii_digit()) {
                 continue;
             }
-            let Ok((target, _)) = rustix::fs::readlinkat_raw(&fd_dir, name, &mut link) else {
+            let Ok((target, _)) = rustix::fs::readlinkat_raw(fd_dir, name, &mut link) else {
                 continue;
             };
             let Some((prefix, ino)) = parse_ns_link(target) else {
@@ -442,7 +480,7 @@ impl<'r> Scanner<'r> {
                 continue;
             }
             let Ok(ns_fd) = rustix::fs::openat(
-                &fd_dir,
+                fd_dir,
                 name,
                 OFlags::RDONLY | OFlags::CLOEXEC,
                 Mode::empty(),

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/lsns.sh — our lsns against the installed util-linux lsns, with N extra sleeping processes.
+#
+#   sudo bench/lsns.sh [N...]          (default: 100 2000 10000)
+#
+# For each N it starts N `sleep` processes spread over four groups that live in different sets of new
+# namespaces (the caller's; uts+ipc; net+mnt; user+uts+net+cgroup — as in the spec's measurement), times
+# `lsns` and `lsns -J` of both implementations in the same run (hyperfine if installed, else a loop timed with
+# `date +%s%N`), prints the mean times and the ratio ours/util-linux, and at the end the scaling ratio
+# ours(10000)/ours(2000). Every process it starts is killed when a size is done, and on exit, Ctrl-C or
+# SIGTERM (trap): each group is its own process group, and `unshare --kill-child` takes the sleepers along.
+#
+# Environment: OURS (default target/release/lsns, built if missing), REF (default /usr/bin/lsns),
+# RUNS_SMALL/RUNS_MID/RUNS_BIG (hyperfine runs at 100 / 2,000 / 10,000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OURS=${OURS:-target/release/lsns}
+REF=${REF:-/usr/bin/lsns}
+RUNS_SMALL=${RUNS_SMALL:-30}
+RUNS_MID=${RUNS_MID:-10}
+RUNS_BIG=${RUNS_BIG:-3}
+sizes=("$@")
+[ ${#sizes[@]} -eq 0 ] && sizes=(100 2000 10000)
+
+[ "$(id -u)" = 0 ] || { echo "lsns.sh: needs root (it creates namespaces)" >&2; exit 1; }
+[ -x "$OURS" ] || cargo build --release -p lsns --bin lsns >&2
+OURS=$(realpath "$OURS")
+
+groups_pids=()
+cleanup() {
+    local g
+    for g in "${groups_pids[@]}"; do
+        kill -KILL -- "-$g" 2>/dev/null || kill -KILL "$g" 2>/dev/null || true
+    done
+    for g in "${groups_pids[@]}"; do
+        wait "$g" 2>/dev/null || true
+    done
+    groups_pids=()
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+# Job control: every background job gets its own process group, so `kill -- -PGID` ends all of it.
+set -m
+
+nprocs() { local p=(/proc/[0-9]*); echo ${#p[@]}; }
+
+# spawn N: N sleeping processes in four groups of namespaces; returns when all are running.
+spawn() {
+    local n=$1 per=$(($1 / 4)) before flags i
+    before=$(nprocs)
+    local sets=("" "--uts --ipc" "--net --mount" "--user --map-root-user --uts --net --cgroup")
+    for i in 0 1 2 3; do
+        flags=${sets[$i]}
+        local count=$per
+        [ $i = 3 ] && count=$((n - 3 * per))
+        # shellcheck disable=SC2086
+        unshare $flags --fork --kill-child sh -c \
+            'i=0; while [ $i -lt '"$count"' ]; do sleep 100000 & i=$((i + 1)); done; wait' \
+            </dev/null >/dev/null 2>&1 &
+        groups_pids+=($!)
+    done
+    # Each group adds `unshare` + `sh` + its sleepers.
+    local want=$((before + n + 8))
+    for _ in $(seq 1200); do
+        [ "$(nprocs)" -ge "$want" ] && return 0
+        sleep 0.1
+    done
+    echo "lsns.sh: only $(nprocs) of $want processes after 120 s" >&2
+    exit 1
+}
+
+# mean_ms RUNS CMD...: mean wall time of CMD in milliseconds.
+mean_ms() {
+    local runs=$1
+    shift
+    if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
+        local json
+        json=$(mktemp)
+        hyperfine -N --warmup 1 --runs "$runs" --export-json "$json" --output=null "$*" >/dev/null 2>&1
+        jq -r '.results[0].mean * 1000' "$json"
+        rm -f "$json"
+    else
+        local start end
+        "$@" >/dev/null
+        start=$(date +%s%N)
+        for _ in $(seq "$runs"); do "$@" >/dev/null; done
+        end=$(date +%s%N)
+        echo "($end - $start) / $runs / 1000000" | bc -l
+    fi
+}
+
+declare -A ours_ms
+printf '%-10s %-9s %12s %12s %8s\n' processes command "nsbox ms" "util ms" ratio
+for n in "${sizes[@]}"; do
+    spawn "$n"
+    total=$(nprocs)
+    case $n in
+    100) runs=$RUNS_SMALL ;;
+    2000) runs=$RUNS_MID ;;
+    *) runs=$RUNS_BIG ;;
+    esac
+    for opt in "" "-J"; do
+        ours=$(mean_ms "$runs" "$OURS" $opt)
+        util=$(mean_ms "$runs" "$REF" $opt)
+        ours_ms["$n$opt"]=$ours
+        printf '%-10s %-9s %12.1f %12.1f %8.3f\n' "$total" "lsns${opt:+ $opt}" "$ours" "$util" \
+            "$(echo "$ours / $util" | bc -l)"
+    done
+    cleanup
+    # Let the kernel reap them before the next size is counted.
+    for _ in $(seq 100); do
+        [ "$(nprocs)" -le "$((total - n))" ] && break
+        sleep 0.1
+    done
+done
+if [ -n "${ours_ms[2000]:-}" ] && [ -n "${ours_ms[10000]:-}" ]; then
+    for opt in "" "-J"; do
+        printf 'scaling lsns%s: 10000 vs 2000 processes = %.2fx (goal <= 5.5)\n' "${opt:+ $opt}" \
+            "$(echo "${ours_ms[10000$opt]} / ${ours_ms[2000$opt]}" | bc -l)"
+    done
+fi
