@@ -23,9 +23,16 @@ struct Sandbox {
 
 impl Sandbox {
     fn new() -> Sandbox {
+        Sandbox::with_setup("")
+    }
+
+    /// A sandbox where `setup` (shell commands) runs after `/run` is mounted.
+    fn with_setup(setup: &str) -> Sandbox {
         let mut holder = Command::new("/usr/bin/unshare")
             .args(["--mount", "--propagation", "private", "--", "sh", "-euc"])
-            .arg("mount -t tmpfs nsbox-netns-test /run; echo ready; exec sleep 3600")
+            .arg(format!(
+                "mount -t tmpfs nsbox-netns-test /run; {setup}\necho ready; exec sleep 3600"
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -206,6 +213,34 @@ fn add_list_delete_and_the_run_netns_mount() {
     assert!(!sb.mountinfo().iter().any(|l| l.contains(" /run/netns/")));
     // /run/netns stays a shared mount, as iproute2 leaves it.
     assert_eq!(sb.run_netns_mounts(), 1);
+}
+
+#[test]
+fn run_netns_gets_its_own_peer_group() {
+    if skip_unless_root() {
+        return;
+    }
+    // On systemd hosts /run is shared; the self-bind must not join its peer group (iproute2 7.x),
+    // or every netns mount would show up twice.
+    let sb = Sandbox::with_setup("mount --make-shared /run");
+    let a = unique_name("pg");
+    sb.netns().args(["add", &a]).run().success();
+    let info = sb.mountinfo();
+    let group = |mount_point: &str| {
+        info.iter()
+            .find(|l| l.split(' ').nth(4) == Some(mount_point) && l.contains("nsbox-netns-test"))
+            .and_then(|l| l.split(' ').find(|f| f.starts_with("shared:")))
+            .map(str::to_string)
+    };
+    let run_group = group("/run").expect("/run is shared");
+    let netns_group = group("/run/netns").expect("/run/netns is shared");
+    assert_ne!(run_group, netns_group, "{info:#?}");
+    let entry = format!(" /run/netns/{a} ");
+    assert_eq!(
+        info.iter().filter(|l| l.contains(&entry)).count(),
+        1,
+        "{info:#?}"
+    );
 }
 
 #[test]
