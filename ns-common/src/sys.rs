@@ -555,6 +555,32 @@ pub fn raise_ambient_capabilities(last_cap: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether the kernel started us with elevated privileges (setuid/setgid bit or file capabilities):
+/// `getauxval(AT_SECURE)`, no system call needed.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man3/getauxval.3.html)
+pub fn secure_exec() -> bool {
+    // SAFETY: getauxval reads the auxiliary vector the kernel passed; it has no preconditions.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
+
+/// The command line from C's `main(argc, argv)`, for binaries that skip Rust's runtime start-up (`no_main`).
+///
+/// # Safety
+/// `argv` must point to `argc` valid NUL-terminated strings, as the C runtime passes them to `main`.
+pub unsafe fn args_from_c(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    let count = usize::try_from(argc).unwrap_or(0);
+    let mut args = Vec::with_capacity(count);
+    for i in 0..count {
+        // SAFETY: the caller guarantees `argv[0..argc]` are valid C strings.
+        let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
+        args.push(OsString::from_vec(arg.to_bytes().to_vec()));
+    }
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,11 +25,20 @@ fn unshare(v: Variant) -> Cmd {
     cmd("unshare").variant(v).env("PATH", PATH)
 }
 
+/// The mount points of the test's mount namespace, without /run/netns entries: other test modules running at
+/// the same time add and remove those, and nothing here persists to /run/netns.
+fn mounts_here() -> Vec<String> {
+    mount_points()
+        .into_iter()
+        .filter(|m| !m.starts_with("/run/netns/"))
+        .collect()
+}
+
 /// Asserts that a run failed with exit 1 and exactly `message` on stderr, and that it left no mount behind.
 fn fails_cleanly(args: &[&str], v: Variant, message: &str) {
-    let before = mount_points();
+    let before = mounts_here();
     unshare(v).args(args).run().code_is(1).stderr_is(message);
-    assert_eq!(before, mount_points(), "mounts changed: {args:?}");
+    assert_eq!(before, mounts_here(), "mounts changed: {args:?}");
 }
 
 #[test]
@@ -252,7 +261,7 @@ fn failures_after_unshare() {
 #[test]
 fn mount_proc_ps_sees_only_the_new_pid_namespace() {
     for v in variants() {
-        let before = mount_points();
+        let before = mounts_here();
         let run = unshare(v)
             .args([
                 "-Ur",
@@ -270,7 +279,7 @@ fn mount_proc_ps_sees_only_the_new_pid_namespace() {
             ["1", "ps"],
             "{v:?}"
         );
-        assert_eq!(before, mount_points());
+        assert_eq!(before, mounts_here());
     }
 }
 
@@ -915,7 +924,7 @@ fn persistence() {
     if skip_unless_root() {
         return;
     }
-    let before = mount_points();
+    let before = mounts_here();
     // Types bound by the parent itself and through the bind process (-U, -m); the namespace stays usable.
     for (args, kind) in [
         ("--net=$d/a", "net"),
@@ -1003,7 +1012,7 @@ fn persistence() {
         "{}",
         run.stderr()
     );
-    assert_eq!(before, mount_points());
+    assert_eq!(before, mounts_here());
 }
 
 #[test]

@@ -26,21 +26,24 @@ pub fn run(s: &Settings, command: &sys::Command) -> Result<i32> {
     // A caller that ignores SIGCHLD would make waitpid() fail with ECHILD: children would be reaped for us.
     sys::signal_default(libc::SIGCHLD).map_err(|e| Error::os("cannot reset SIGCHLD", e))?;
 
-    let unshare_pid = std::process::id() as libc::pid_t;
+    // Our pid, asked for only when something needs it (the helpers name /proc/PID, persistence binds it).
+    let unshare_pid = || std::process::id() as libc::pid_t;
 
     // Helpers are forked before unshare(2) so that they stay in our original namespaces with our original
     // privileges: after -m our mounts are invisible outside, after -U we lack CAP_SYS_ADMIN over the original
     // mount namespace, and an unprivileged process cannot write a range map for itself.
     let needs_bind_process = !s.persist.is_empty() && (s.has(NsKind::Mnt) || s.has(NsKind::User));
     let bind_process = if needs_bind_process {
+        let pid = unshare_pid();
         Some(Helper::spawn(|| {
-            bind_namespaces(&s.persist, unshare_pid).map(|()| 0)
+            bind_namespaces(&s.persist, pid).map(|()| 0)
         })?)
     } else {
         None
     };
     let map_process = if s.map_process_writes(IdKind::Uid) || s.map_process_writes(IdKind::Gid) {
-        Some(Helper::spawn(|| write_maps_for(s, unshare_pid))?)
+        let pid = unshare_pid();
+        Some(Helper::spawn(|| write_maps_for(s, pid))?)
     } else {
         None
     };
@@ -81,7 +84,7 @@ pub fn run(s: &Settings, command: &sys::Command) -> Result<i32> {
     }
 
     // No fork: we are the final process; persist first (it only needs our pid), then configure and exec.
-    match persist(s, bind_process, unshare_pid)? {
+    match persist(s, bind_process, unshare_pid())? {
         0 => final_process(s, command, None),
         code => Ok(code),
     }
