@@ -54,12 +54,17 @@ pub fn bin(name: &str) -> PathBuf {
 pub fn public_bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = PathBuf::from(format!("/tmp/nsbox-test-bin-{}", std::process::id()));
+        // One directory per checkout, reused by every run (not one per run, which would pile up in /tmp);
+        // copies go through a per-process temporary name and an atomic rename, so concurrent runs agree.
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bin_dir().hash(&mut hasher);
+        let dir = PathBuf::from(format!("/tmp/nsbox-test-bin-{:016x}", hasher.finish()));
         std::fs::create_dir_all(&dir).expect("create public bin dir");
         set_mode(&dir, 0o755);
         for name in TOOLS.iter().chain(["nsbox"].iter()) {
             let dst = dir.join(name);
-            let tmp = dir.join(format!(".{name}.tmp"));
+            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
             std::fs::copy(bin(name), &tmp).expect("copy binary");
             set_mode(&tmp, 0o755);
             std::fs::rename(&tmp, &dst).expect("rename binary");
