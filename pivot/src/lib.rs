@@ -4,6 +4,7 @@
 //! files, so it checks everything before it changes anything and deletes only through directory fds (see
 //! [`sweep`]).
 
+mod exec_check;
 mod mounts;
 mod pivot_root;
 mod sweep;

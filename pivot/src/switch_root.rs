@@ -4,6 +4,7 @@
 //! Everything that can be checked is checked before the first mount moves (nsbox deviation: util-linux checks
 //! newroot and init only as it goes, and by then /dev, /proc, ... may already have moved).
 
+use crate::exec_check::{self, NotExecutable};
 use crate::mounts::{self, Node};
 use crate::sweep;
 use ns_common::error::{strerror, warn};
@@ -11,7 +12,7 @@ use ns_common::opts::show;
 use ns_common::sys::{exec_failure_code, Command};
 use ns_common::{Error, Result};
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{openat, openat2, FileType, Mode, OFlags, ResolveFlags, CWD};
+use rustix::fs::{openat, Mode, OFlags, CWD};
 use rustix::io::Errno;
 use rustix::mount::{move_mount, unmount, MoveMountFlags, UnmountFlags};
 use std::ffi::{OsStr, OsString};
@@ -204,44 +205,20 @@ fn move_onto(dir: &str, target: &OwnedFd, newroot_name: &OsStr) -> std::result::
     }
 }
 
-/// init must be an executable regular file inside newroot, its path (and any symlink on the way) resolved
-/// with newroot as `/`, exactly as the exec after the chroot will see it.
+/// init must be an executable regular file inside newroot (with its interpreter, if any), its path and any
+/// symlink on the way resolved with newroot as `/`, exactly as the exec after the chroot will see it.
 fn check_init(newroot_fd: &OwnedFd, newroot_shown: &str, init: &OsStr) -> Result<()> {
-    let cannot_access = |e: Errno| {
-        Error::new(format!(
-            "cannot access {} in {newroot_shown}: {}",
-            show(init),
-            strerror(e.raw_os_error())
-        ))
+    let detail = match exec_check::check(newroot_fd, init) {
+        Ok(()) => return Ok(()),
+        Err(NotExecutable::Itself(errno)) => strerror(errno.raw_os_error()),
+        Err(NotExecutable::Interpreter(interpreter, errno)) => format!(
+            "its interpreter {}: {}",
+            show(&interpreter),
+            strerror(errno.raw_os_error())
+        ),
     };
-    let fd = match openat2(
-        newroot_fd,
-        init,
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    ) {
-        Ok(fd) => fd,
-        // Linux before 5.6 cannot resolve inside a root; the exec will tell.
-        Err(Errno::NOSYS) => return Ok(()),
-        Err(e) => return Err(cannot_access(e)),
-    };
-    let node = Node::of_fd(&fd).map_err(cannot_access)?;
-    // execve(2) refuses anything but a regular file with EACCES.
-    if node.file_type != FileType::RegularFile {
-        return Err(cannot_access(Errno::ACCESS));
-    }
-    // The kernel's own answer (mode bits, ACLs, a noexec mount), for the inode already found.
-    match ns_common::sys::faccessat2(
-        fd.as_fd(),
-        c"",
-        libc::X_OK,
-        libc::AT_EMPTY_PATH | libc::AT_EACCESS,
-    ) {
-        Ok(()) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => Ok(()),
-        Err(e) => Err(cannot_access(
-            Errno::from_io_error(&e).unwrap_or(Errno::ACCESS),
-        )),
-    }
+    Err(Error::new(format!(
+        "cannot access {} in {newroot_shown}: {detail}",
+        show(init)
+    )))
 }

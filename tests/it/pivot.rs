@@ -744,6 +744,18 @@ fn switch_root_bad_input_changes_nothing() {
             "/newroot sbin/dots",
             "switch_root: cannot access sbin/dots in /newroot: No such file or directory\n",
         ),
+        // What the kernel would load along with init must be in newroot too.
+        (
+            "printf '#!/bin/bash\\necho hi\\n' > /newroot/noshell; chmod 755 /newroot/noshell",
+            "/newroot /noshell",
+            "switch_root: cannot access /noshell in /newroot: its interpreter /bin/bash: No such file or directory\n",
+        ),
+        (
+            "cp /nsbox/switch_root /newroot/dynamic",
+            "/newroot /dynamic",
+            "switch_root: cannot access /dynamic in /newroot: its interpreter /lib64/ld-linux-x86-64.so.2: \
+             No such file or directory\n",
+        ),
         (
             "mount --make-shared /",
             "/newroot /sbin/init",
