@@ -1084,3 +1084,85 @@ fn binfmt_misc() {
             );
     }
 }
+
+/// `user.max_*_namespaces` are per user namespace: set one to 0 inside `-r` and watch the hint name it.
+#[test]
+fn exhausted_namespace_limit_is_named() {
+    for v in variants() {
+        let u = unshare_path(v);
+        let run = unshare(v)
+            .args(["-r", "sh", "-c"])
+            .arg(format!(
+                "echo 0 > /proc/sys/user/max_net_namespaces && {u} -n true"
+            ))
+            .run();
+        run.code_is(1).stderr_is(
+            "unshare: unshare failed: No space left on device\n\
+             unshare: user.max_net_namespaces is 0: namespaces of this type are disabled\n",
+        );
+    }
+}
+
+/// The program sees exactly the fds unshare inherited: helpers' pipes and the pidfd are close-on-exec.
+#[test]
+fn no_fd_leaks_into_the_program() {
+    let list = "ls /proc/self/fd | sort -n | tr '\\n' ' '";
+    let plain = unshare(Variant::Root)
+        .args(["sh", "-c", list])
+        .run()
+        .stdout();
+    for v in variants() {
+        for args in [
+            &["-r", "-f", "--kill-child"][..],
+            &["-r", "--forward-signals", "-p", "--init"],
+            &["-r", "-T", "--monotonic", "5"],
+        ] {
+            unshare(v)
+                .args(args)
+                .args(["sh", "-c", list])
+                .run()
+                .success()
+                .stdout_is(&plain);
+        }
+    }
+    if is_root() {
+        for args in [
+            &["-r", "--map-users=1:100000:10"][..],
+            &["--map-groups=0:100000:10", "-f"],
+        ] {
+            unshare(Variant::Root)
+                .args(args)
+                .args(["sh", "-c", list])
+                .run()
+                .success()
+                .stdout_is(&plain);
+        }
+    }
+}
+
+/// An `F` interpreter is registered before the chroot (opened from the caller's filesystem) and is visible in
+/// the binfmt_misc mounted inside the new root.
+#[test]
+fn fix_binary_interpreter_with_root() {
+    for v in variants() {
+        let run = unshare(v)
+            .args([
+                "-r",
+                "-p",
+                "-f",
+                "-R",
+                "/",
+                "-l",
+                ":nsbtf:E::nsbtf::/bin/true:F",
+            ])
+            .args(["cat", "/proc/sys/fs/binfmt_misc/nsbtf"])
+            .run();
+        if run.code() != 0 && run.stderr().contains("binfmt_misc") {
+            eprintln!("skipped: {}", run.stderr());
+            return;
+        }
+        run.success()
+            .stdout_contains("interpreter /bin/true")
+            .stdout_contains("flags: F");
+    }
+}

@@ -321,12 +321,12 @@ fn final_process(
         let already_private = s.root.is_some() || s.propagation == Propagation::Private;
         mounts::mount_proc(dir, !already_private)?;
     }
+    // binfmt_misc is one instance per user namespace: the mount inside the new root shows an entry registered
+    // early just as well.
     if let Some(dir) = &s.mount_binfmt {
-        if !early_interp {
-            mounts::mount_binfmt(dir)?;
-            if let Some(interp) = &s.load_interp {
-                mounts::register_interp(dir, interp)?;
-            }
+        mounts::mount_binfmt(dir)?;
+        if let (Some(interp), false) = (&s.load_interp, early_interp) {
+            mounts::register_interp(dir, interp)?;
         }
     }
 
