@@ -166,7 +166,7 @@ unset LC_ALL
 if [ $quick = 1 ]; then
     rounds=1 fast_runs=30 fast_warm=3 net_runs=10 veth_runs=5 net_cycles=5 net_rounds=1 lsns_small=5 lsns_mid=2 lsns_big=0
 else
-    rounds=5 fast_runs=500 fast_warm=30 net_runs=100 veth_runs=30 net_cycles=50 net_rounds=5 lsns_small=30 lsns_mid=7 lsns_big=3
+    rounds=10 fast_runs=500 fast_warm=30 net_runs=100 veth_runs=30 net_cycles=50 net_rounds=5 lsns_small=30 lsns_mid=7 lsns_big=3
 fi
 
 rows=()     # markdown table rows
@@ -375,18 +375,24 @@ if wants lsns; then
         OURS=$O/lsns REF=$UL/lsns RUNS_SMALL=$lsns_small RUNS_MID=$lsns_mid RUNS_BIG=$lsns_big \
             bench/lsns.sh "${sizes[@]}" >"$OUT/lsns.txt" 2>>"$LOG" || say "  bench/lsns.sh failed (see $LOG)"
         cat "$OUT/lsns.txt" >>"$LOG"
+        # set_ms NAME MS: median[NAME] in seconds; the script prints 0.0 when a measurement failed.
+        set_ms() {
+            unset "median[$1]"
+            awk -v v="$2" 'BEGIN { exit !(v + 0 > 0) }' || { failure[$1]="bench/lsns.sh: no time"; return 0; }
+            median[$1]=$(awk -v v="$2" 'BEGIN { print v / 1000 }')
+        }
         i=0
         while read -r total _ a b c _; do
             case $total in '' | *[!0-9]*) continue ;; esac
             n=${sizes[$((i / 2))]:-}
             [ -n "$n" ] || break
             if [ "$a" = -J ]; then
-                median[ours-J-$n]=$(awk -v v="$b" 'BEGIN { print v / 1000 }')
-                median[util-J-$n]=$(awk -v v="$c" 'BEGIN { print v / 1000 }')
+                set_ms "ours-J-$n" "$b"
+                set_ms "util-J-$n" "$c"
                 lsns_rows "$n" "$total"
             else
-                median[ours-$n]=$(awk -v v="$a" 'BEGIN { print v / 1000 }')
-                median[util-$n]=$(awk -v v="$b" 'BEGIN { print v / 1000 }')
+                set_ms "ours-$n" "$a"
+                set_ms "util-$n" "$b"
             fi
             i=$((i + 1))
         done <"$OUT/lsns.txt"
