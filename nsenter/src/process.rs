@@ -68,6 +68,9 @@ pub fn replace_environment(environ: &[u8]) {
 
 /// Execs `program` (searched in `PATH`), or the shell when there is none; returns only the failure.
 pub fn exec(program: &[OsString]) -> Error {
+    // Under the multicall binary Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across
+    // exec: the program gets the default back (as std's Command gives it).
+    let _ = sys::signal_default(libc::SIGPIPE);
     let (path, command) = match program.split_first() {
         Some((prog, args)) => (prog.clone(), Command::new(prog, args)),
         None => {

@@ -1344,3 +1344,29 @@ fn refuses_setuid() {
             "nsenter: refusing to run with setuid/setgid privileges (real and effective ids differ)\n",
         );
 }
+
+/// The program gets the signal dispositions our caller gave us: SIGPIPE is not left ignored by Rust's runtime
+/// (the multicall binary has it), and SIGCHLD handling for the fork does not leak into the program.
+#[test]
+fn program_sees_default_signal_dispositions() {
+    for v in variants() {
+        let t = Target::all_eight(v);
+        let args = [
+            "-t",
+            &t.pid(),
+            "-U",
+            "-p",
+            "grep",
+            "^SigIgn",
+            "/proc/self/status",
+        ];
+        let baseline = Cmd::new("grep").args(&args[5..]).variant(v).run();
+        baseline.success();
+        for run in [
+            cmd("nsenter").args(args).variant(v).run(),
+            cmd("nsenter").args(args).variant(v).via_nsbox().run(),
+        ] {
+            run.success().stdout_is(&baseline.stdout());
+        }
+    }
+}
