@@ -611,6 +611,27 @@ fn sigterm_to_the_parent() {
         start_ready(&["--forward-signals", "sh", "-c", "echo ready; exec sleep 5"]);
     send(child.id(), libc::SIGTERM);
     assert_eq!(wait_with_timeout(&mut child).signal(), Some(libc::SIGTERM));
+
+    // Through --init: unshare forwards to PID 1, which passes it on to the program.
+    let (mut child, _) = start_ready(&[
+        "-r",
+        "--pid",
+        "--init",
+        "--forward-signals",
+        "sh",
+        "-c",
+        "trap 'exit 5' TERM; echo ready; sleep 5 & wait",
+    ]);
+    send(child.id(), libc::SIGTERM);
+    assert_eq!(wait_with_timeout(&mut child).code(), Some(5));
+
+    // Other signals keep their default action: SIGHUP kills the parent alone (the child is ours to end).
+    let (mut child, line) = start_ready(&["-f", "sh", "-c", "echo $$; exec sleep 30"]);
+    send(child.id(), libc::SIGHUP);
+    assert_eq!(wait_with_timeout(&mut child).signal(), Some(libc::SIGHUP));
+    let pid: i32 = line.parse().unwrap();
+    send(pid as u32, libc::SIGKILL);
+    assert!(process_gone(pid));
 }
 
 fn process_gone(pid: i32) -> bool {

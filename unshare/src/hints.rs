@@ -42,6 +42,19 @@ fn hint(s: &Settings, message: &str) -> Option<String> {
             names.join(", ")
         ));
     }
+    if message.ends_with(&errno_text(libc::EINVAL)) {
+        // EINVAL for a namespace type the kernel was built without (its /proc/self/ns entry is missing).
+        let missing: Vec<&str> = requested(s)
+            .filter(|k| !std::path::Path::new(&format!("/proc/self/ns/{}", k.proc_name())).exists())
+            .map(|k| k.type_name())
+            .collect();
+        return (!missing.is_empty()).then(|| {
+            format!(
+                "this kernel does not support {} namespaces",
+                missing.join(", ")
+            )
+        });
+    }
     if !message.ends_with(&errno_text(libc::EPERM)) {
         return None;
     }
