@@ -84,10 +84,13 @@ pub fn run(s: &Settings, command: &sys::Command) -> Result<i32> {
     }
 
     // No fork: we are the final process; persist first (it only needs our pid), then configure and exec.
-    match persist(s, bind_process, unshare_pid())? {
-        0 => final_process(s, command, None),
-        code => Ok(code),
+    if !s.persist.is_empty() {
+        let code = persist(s, bind_process, unshare_pid())?;
+        if code != 0 {
+            return Ok(code);
+        }
     }
+    final_process(s, command, None)
 }
 
 /// Bind-mounts `/proc/PID/ns/TYPE` onto each file; on failure nothing stays mounted.
@@ -203,6 +206,12 @@ fn fork_and_wait(
 
     match sys::fork().map_err(|e| Error::os("fork failed", e))? {
         None => {
+            // The forwarding handlers are the parent's business; the child takes signals as the program will.
+            if s.forward_signals {
+                for sig in [libc::SIGINT, libc::SIGTERM] {
+                    let _ = sys::signal_default(sig);
+                }
+            }
             sys::sigprocmask_restore(&old_mask)
                 .map_err(|e| Error::os("sigprocmask restore failed", e))?;
             if let Some(helper) = bind_process {
