@@ -29,8 +29,8 @@ pub fn run(operands: Vec<OsString>) -> Result<i32> {
     let command = Command::new(init, init_args)
         .map_err(|e| Error::os(format!("failed to execute {}", show(init)), e))?;
 
-    plan.move_api_filesystems();
-    let old_root = plan.switch()?;
+    let moved = plan.move_api_filesystems();
+    let old_root = plan.switch(&moved)?;
     sweep::remove_old_root(old_root, &plan.newroot);
 
     let err = command.execv();
@@ -117,32 +117,68 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// Moves each API filesystem onto its directory in newroot (submounts such as /dev/pts move along);
-    /// one that newroot has no plain directory for, or that is already mounted there, is detached.
-    fn move_api_filesystems(&self) {
+    /// Moves each API filesystem onto its directory in newroot (submounts such as /dev/pts move along) and
+    /// returns the ones that moved. One that newroot has no plain directory for, or that is already mounted
+    /// there, stays until newroot has become the root (see `switch`).
+    fn move_api_filesystems(&self) -> Vec<&'static str> {
         let tool = crate::SWITCH_ROOT.name;
+        let mut moved = Vec::new();
         for (dir, target) in &self.moves {
             let Some(target) = target else {
-                let _ = unmount(*dir, UnmountFlags::DETACH);
                 continue;
             };
-            if let Err(e) = move_onto(dir, target, self.newroot_name) {
+            match move_onto(dir, target, self.newroot_name) {
+                Ok(()) => moved.push(*dir),
+                Err(e) => {
+                    warn(
+                        tool,
+                        format!(
+                            "failed to mount moving {dir} to {}{dir}: {}",
+                            show(self.newroot_name),
+                            strerror(e.raw_os_error())
+                        ),
+                    );
+                    let _ = unmount(*dir, UnmountFlags::FORCE);
+                }
+            }
+        }
+        moved
+    }
+
+    /// Undoes `move_api_filesystems` when newroot cannot become the root; best effort, each failure a warning.
+    fn move_back(&self, moved: &[&'static str]) {
+        for dir in moved {
+            let back = openat(
+                &self.newroot_fd,
+                &dir[1..],
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .and_then(|mounted| {
+                move_mount(
+                    mounted.as_fd(),
+                    "",
+                    CWD,
+                    *dir,
+                    MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+                )
+            });
+            if let Err(e) = back {
                 warn(
-                    tool,
+                    crate::SWITCH_ROOT.name,
                     format!(
-                        "failed to mount moving {dir} to {}{dir}: {}",
+                        "failed to move {}{dir} back to {dir}: {}",
                         show(self.newroot_name),
                         strerror(e.raw_os_error())
                     ),
                 );
-                let _ = unmount(*dir, UnmountFlags::FORCE);
             }
         }
     }
 
     /// Makes newroot the root: chdir into it, move its mount onto `/`, chroot, chdir `/`.
     /// Returns an fd of the old root, for emptying it.
-    fn switch(&self) -> Result<OwnedFd> {
+    fn switch(&self, moved: &[&'static str]) -> Result<OwnedFd> {
         let failed = |what: String, e: Errno| {
             warn(
                 crate::SWITCH_ROOT.name,
@@ -157,10 +193,26 @@ impl<'a> Plan<'a> {
             Mode::empty(),
         )
         .map_err(|e| failed("cannot open /".to_string(), e))?;
+        let old_cwd = rustix::fs::open(".", OFlags::PATH | OFlags::CLOEXEC, Mode::empty());
+        // Until newroot is on `/`, a failure puts /dev, /proc, ... back where they were.
+        let undo = |error: Error| {
+            if let Ok(old_cwd) = &old_cwd {
+                let _ = rustix::process::fchdir(old_cwd);
+            }
+            self.move_back(moved);
+            error
+        };
         rustix::process::fchdir(&self.newroot_fd)
-            .map_err(|e| failed(format!("failed to change directory to {shown}"), e))?;
+            .map_err(|e| undo(failed(format!("failed to change directory to {shown}"), e)))?;
         rustix::mount::mount_move(".", "/")
-            .map_err(|e| failed(format!("failed to mount moving {shown} to /"), e))?;
+            .map_err(|e| undo(failed(format!("failed to mount moving {shown} to /"), e)))?;
+        // Our root is still the old root's directory until the chroot, so `/dev` still names the old one: this
+        // is the last moment to detach what did not move (and only now, so that a failed switch loses nothing).
+        for (dir, _) in &self.moves {
+            if !moved.contains(dir) {
+                let _ = unmount(*dir, UnmountFlags::DETACH);
+            }
+        }
         rustix::process::chroot(".").map_err(|e| failed("failed to change root".to_string(), e))?;
         rustix::process::chdir("/")
             .map_err(|e| failed("cannot change directory to /".to_string(), e))?;

@@ -49,8 +49,10 @@ for applet in $("$R/bin/busybox" --list); do
 done
 for tool in pivot_root switch_root nsbox; do cp "$NSBOX_BIN/$tool" "$R/nsbox/$tool"; done
 cp /usr/sbin/switch_root "$R/nsbox/reference_switch_root"
+strace=$(command -v strace || true)
+[ -z "$strace" ] || cp "$strace" "$R/nsbox/strace"
 # The debug build links glibc dynamically: bring the libraries along at their own paths.
-for lib in $(ldd "$NSBOX_BIN/nsbox" "$NSBOX_BIN/switch_root" /usr/sbin/switch_root | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u); do
+for lib in $(ldd "$NSBOX_BIN/nsbox" "$NSBOX_BIN/switch_root" /usr/sbin/switch_root $strace | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u); do
     mkdir -p "$R$(dirname "$lib")"
     cp -L "$lib" "$R$lib"
 done
@@ -790,6 +792,39 @@ fn switch_root_bad_input_changes_nothing() {
             run.stderr()
         );
     }
+}
+
+/// When newroot cannot be moved onto `/` after all (the mount(2) call fails, injected with strace), the API
+/// filesystems that had already moved go back: the mount table is as before, nothing is deleted.
+#[test]
+fn switch_root_failed_switch_moves_everything_back() {
+    if skip_unless_root() || !have_busybox() {
+        return;
+    }
+    if !Path::new("/usr/bin/strace").exists() {
+        eprintln!("skipped: needs strace");
+        return;
+    }
+    let sandbox = Sandbox::new(RootFs::Tmpfs);
+    // The API filesystems move with move_mount(2); only the final MS_MOVE is a mount(2) call.
+    let script = format!(
+        r#"{MAKE_NEWROOT}
+        snapshot() {{ sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort; find / -xdev | sort; }}
+        snapshot > /tmp-before 2>&1
+        rc=0
+        /nsbox/strace -f -o /dev/null -e trace=mount -e inject=mount:error=EINVAL \
+            /nsbox/switch_root /newroot /sbin/init 2>/tmp-err || rc=$?
+        echo "rc=$rc"; cat /tmp-err
+        snapshot > /tmp-after 2>&1
+        sed -i '/tmp-/d' /tmp-before /tmp-after
+        cmp -s /tmp-before /tmp-after && echo unchanged || diff /tmp-before /tmp-after
+        "#
+    );
+    let run = sandbox.run(&script);
+    run.success().stdout_is(
+        "rc=1\nswitch_root: failed to mount moving /newroot to /: Invalid argument\n\
+         switch_root: failed. Sorry.\nunchanged\n",
+    );
 }
 
 /// Bad input as an unprivileged user: the same messages, before anything could be tried.
