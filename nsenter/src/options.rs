@@ -84,6 +84,8 @@ pub fn parse(opts: Vec<Matched>, program: Vec<OsString>) -> Result<Settings> {
         program,
         ..Settings::default()
     };
+    // `-W` without a directory does nothing, but it still conflicts with `-w`.
+    let mut wdns_given = false;
     for m in opts {
         let value = m.value.as_deref();
         match m.name() {
@@ -97,7 +99,10 @@ pub fn parse(opts: Vec<Matched>, program: Vec<OsString>) -> Result<Settings> {
             "keep-caps" => s.keep_caps = true,
             "root" => s.root = Some(dir_arg(value)?),
             "wd" => s.wd = Some(dir_arg(value)?),
-            "wdns" => s.wdns = value.map(OsStr::to_os_string),
+            "wdns" => {
+                wdns_given = true;
+                s.wdns = value.map(OsStr::to_os_string);
+            }
             "env" => s.env = true,
             "no-fork" => s.no_fork = true,
             "join-cgroup" => s.join_cgroup = true,
@@ -110,7 +115,7 @@ pub fn parse(opts: Vec<Matched>, program: Vec<OsString>) -> Result<Settings> {
             }
         }
     }
-    if s.wd.is_some() && s.wdns.is_some() {
+    if s.wd.is_some() && wdns_given {
         return Err(Error::new("options --wd and --wdns cannot be combined"));
     }
     Ok(s)

@@ -483,6 +483,10 @@ fn bad_input() {
                 "options --wd and --wdns cannot be combined".into(),
             ),
             (
+                vec!["-t", &p, "-n", "-W", "-w"],
+                "options --wd and --wdns cannot be combined".into(),
+            ),
+            (
                 vec!["-t", &p, "-N", "0"],
                 format!("fd 0 of process {p} is not a socket"),
             ),
