@@ -470,6 +470,8 @@ grep -q ' /run ' /proc/self/mountinfo || echo "run detached"
 echo "old root: $(ls -A /proc/self/fd/9/)"
 cat /proc/self/fd/9/keep/file
 if [ -e /proc/self/fd/9/hostbind/marker ]; then cat /proc/self/fd/9/hostbind/marker; fi
+# Only fd 9 (ours) may be a directory: switch_root's own fds are close-on-exec.
+echo "dir fds:" $(for f in /proc/$$/fd/*; do if [ -d "$f" ]; then echo "${f##*/}"; fi; done)
 EOF
 chmod 755 /newroot/lib/init-real
 ln -s /lib/init-real /newroot/sbin/init
@@ -488,7 +490,7 @@ fn switch_root_full(sandbox: &Sandbox, tool: &str, expect_pid: &str) {
     let expected = format!(
         "INIT argv: /sbin/init a1 two words\npid={expect_pid}\nroot: bin\ndev\nlib\nproc\nsbin\nsys\n\
          root-is-newroot\nmounted /proc\nmounted /dev\nmounted /dev/pts\nmounted /sys\nrun detached\n\
-         old root: hostbind\nkeep\nkept\nhost\n"
+         old root: hostbind\nkeep\nkept\nhost\ndir fds: 9\n"
     );
     if run.stdout() != expected {
         panic!(
@@ -518,7 +520,7 @@ fn switch_root_from_tmpfs_initramfs() {
     let expected = format!(
         "INIT argv: /sbin/init a1 two words\n{pid_line}\nroot: bin\ndev\nlib\nproc\nsbin\nsys\n\
          root-is-newroot\nmounted /proc\nmounted /dev\nmounted /dev/pts\nmounted /sys\nrun detached\n\
-         old root: hostbind\nkeep\nkept\nhost\n"
+         old root: hostbind\nkeep\nkept\nhost\ndir fds: 9\n"
     );
     assert_eq!(out, expected, "stderr: {}", run.stderr());
     assert_eq!(run.stderr(), "");
