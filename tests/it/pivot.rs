@@ -829,6 +829,25 @@ fn switch_root_failed_switch_moves_everything_back() {
     );
 }
 
+/// An init the kernel cannot load after all (no `#!`, not ELF: ENOEXEC, which binfmt_misc could have handled, so
+/// it is not refused up front) fails at the exec, after the switch, with util-linux's message and exit code 126.
+#[test]
+fn switch_root_exec_failure_is_126() {
+    if skip_unless_root() || !have_busybox() {
+        return;
+    }
+    let sandbox = Sandbox::new(RootFs::Tmpfs);
+    let script = format!(
+        "{MAKE_NEWROOT}\necho garbage > /newroot/garbage; chmod 755 /newroot/garbage\n\
+         exec /nsbox/switch_root /newroot /garbage\n"
+    );
+    sandbox
+        .run(&script)
+        .code_is(126)
+        .stdout_is("")
+        .stderr_is("switch_root: failed to execute /garbage: Exec format error\n");
+}
+
 /// Bad input as an unprivileged user: the same messages, before anything could be tried.
 #[test]
 fn switch_root_bad_input_rootless() {
