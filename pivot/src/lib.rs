@@ -34,7 +34,8 @@ pub static SWITCH_ROOT: Tool = Tool {
     help_column: 16,
     footer: "For more details see switch_root(8).",
     stop_at_operand: true,
-    operands: &[Complete::Dir],
+    // newroot, then init (a file inside newroot, but completed from here), then init's own arguments.
+    operands: &[Complete::Dir, Complete::File, Complete::Nothing],
 };
 
 /// `pivot_root new_root put_old`; args[0] is argv[0] as invoked.
