@@ -316,6 +316,26 @@ fn pivot_root_errors_and_hints() {
     }
 }
 
+/// Inside a chroot (the root is not a mount point) the kernel says EINVAL too; the hint says why.
+#[test]
+fn pivot_root_hint_inside_chroot() {
+    if skip_unless_root() || !have_busybox() {
+        return;
+    }
+    let sandbox = Sandbox::new(RootFs::Tmpfs);
+    let script = r#"
+        mkdir /jail
+        for d in /bin /nsbox /lib /lib64; do cp -a $d /jail/; done
+        mkdir /jail/new && mount -t tmpfs new /jail/new && mkdir /jail/new/old
+        rc=0; chroot /jail /nsbox/pivot_root /new /new/old 2>/err || rc=$?
+        echo "rc=$rc"; cat /err
+    "#;
+    sandbox.run(script).success().stdout_is(
+        "rc=1\npivot_root: failed to change root from `/new' to `/new/old': Invalid argument\n\
+         pivot_root: hint: the current root is not a mount point (inside a chroot?)\n",
+    );
+}
+
 /// Our pivot_root into a tmpfs holding busybox and our binaries; after `umount -l` of put_old the machine's
 /// root (and a marker file on it) is gone from the namespace.
 #[test]
