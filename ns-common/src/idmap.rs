@@ -106,11 +106,12 @@ impl IdMap {
         map.is_valid().then_some(map)
     }
 
-    /// COUNT > 0 and both ends fit in 32 bits.
+    /// COUNT > 0, and START + COUNT fits in 32 bits for both sides, as the kernel demands: the id 4294967295
+    /// (`(uid_t)-1`) is never mappable.
     pub fn is_valid(&self) -> bool {
         self.count > 0
-            && self.inner.checked_add(self.count - 1).is_some()
-            && self.outer.checked_add(self.count - 1).is_some()
+            && self.inner.checked_add(self.count).is_some()
+            && self.outer.checked_add(self.count).is_some()
     }
 
     fn inner_last(&self) -> u32 {
@@ -431,6 +432,7 @@ mod tests {
         assert_eq!(IdMap::parse("100000,0,65536"), Some(m(0, 100000, 65536)));
         assert_eq!(IdMap::parse("+1:+2:+3"), Some(m(1, 2, 3)));
         assert_eq!(IdMap::parse("0:0:4294967295"), Some(m(0, 0, u32::MAX)));
+        assert_eq!(IdMap::parse("4294967294:0:1"), Some(m(u32::MAX - 1, 0, 1)));
     }
 
     #[test]
@@ -448,6 +450,9 @@ mod tests {
             "0:1,2:3",
             "",
             "0:4294967296:1",
+            "4294967295:0:1",
+            "0:4294967295:1",
+            "1:1:4294967295",
             "::",
         ] {
             assert_eq!(IdMap::parse(bad), None, "{bad}");

@@ -455,13 +455,16 @@ impl Settings {
                 "setuid" => s.setuid = Some(parse_numeric_id(&value, "uid")?),
                 "setgid" => s.setgid = Some(parse_numeric_id(&value, "gid")?),
                 "map-user" => {
+                    // 4294967295 is `(uid_t)-1`, which no map can contain.
                     let uid = users::resolve_uid(value.as_bytes())
+                        .filter(|&id| id != u32::MAX)
                         .ok_or_else(|| Error::new(format!("failed to parse uid '{value}'")))?;
                     s.uid_maps.single_inner = Some(uid);
                     s.clone_flags |= libc::CLONE_NEWUSER;
                 }
                 "map-group" => {
                     let gid = users::resolve_gid(value.as_bytes())
+                        .filter(|&id| id != u32::MAX)
                         .ok_or_else(|| Error::new(format!("failed to parse gid '{value}'")))?;
                     s.gid_maps.single_inner = Some(gid);
                     s.clone_flags |= libc::CLONE_NEWUSER;
@@ -621,6 +624,10 @@ mod tests {
             "failed to parse uid 'nosuchuser-x'"
         );
         assert_eq!(err(&["--map-group=-1"]), "failed to parse gid '-1'");
+        assert_eq!(
+            err(&["--map-user=4294967295"]),
+            "failed to parse uid '4294967295'"
+        );
         assert_eq!(err(&["-S", "abc"]), "failed to parse uid: 'abc'");
         assert_eq!(err(&["-G", "0x10"]), "failed to parse gid: '0x10'");
         assert_eq!(
