@@ -3,10 +3,12 @@
 mod harness;
 
 mod completions;
+mod load;
 mod lsns;
 mod multicall;
 mod netns;
 mod nsenter;
 mod pivot;
+mod reliability;
 mod ship;
 mod unshare;
