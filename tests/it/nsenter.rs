@@ -1374,3 +1374,41 @@ fn program_sees_default_signal_dispositions() {
         }
     }
 }
+
+/// Without a pidfd (kernels before 5.3, or pidfd_open failing) nsenter falls back to `/proc/PID/ns/*`
+/// files, one setns per namespace in util-linux's order, with the same result.
+#[test]
+fn fallback_without_pidfd() {
+    if !std::path::Path::new("/usr/bin/strace").exists() {
+        eprintln!("skipped: strace is not installed");
+        return;
+    }
+    for v in variants() {
+        // The rootless user may not be able to reach the checkout: use the public copy.
+        let exe = match v {
+            Variant::Rootless if is_root() => public_bin_dir().join("nsenter"),
+            _ => bin("nsenter"),
+        };
+        let t = Target::all_eight(v);
+        let run = reference("/usr/bin/strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=pidfd_open"])
+            .args(["-e", "inject=pidfd_open:error=ENOSYS"])
+            .arg(&exe)
+            .args(["-t", &t.pid(), "-a", "sh", "-c", SHOW_NS])
+            .variant(v)
+            .run();
+        run.success();
+        assert_eq!(shown(&run.stdout()), t.ns(), "{v:?}");
+        let dead = dead_pid().to_string();
+        let run = reference("/usr/bin/strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=pidfd_open"])
+            .args(["-e", "inject=pidfd_open:error=ENOSYS"])
+            .arg(&exe)
+            .args(["-t", &dead, "-n", "true"])
+            .variant(v)
+            .run();
+        run.code_is(1).stderr_is(&format!(
+            "nsenter: cannot open /proc/{dead}/ns/net: No such file or directory\n"
+        ));
+    }
+}
