@@ -166,6 +166,11 @@ fn bad_values_fail_before_anything_is_created() {
             (&["--map-user=nsbt-nosuch", "true"][..], "failed to parse uid 'nsbt-nosuch'"),
             (&["--map-group=nsbt-nosuch", "true"], "failed to parse gid 'nsbt-nosuch'"),
             (&["--map-user=-1", "true"], "failed to parse uid '-1'"),
+            (
+                &["--map-user=4294967295", "true"],
+                "failed to parse uid '4294967295'",
+            ),
+            (&["--map-users=4294967295:0:1", "true"], "invalid mapping '4294967295:0:1'"),
             (&["-S", "abc", "true"], "failed to parse uid: 'abc'"),
             (&["-G", "abc", "true"], "failed to parse gid: 'abc'"),
             (&["--owner=1", "true"], "failed to parse owner"),
