@@ -474,6 +474,8 @@ const MAKE_NEWROOT: &str = r#"
 mkdir -p /junkdir/sub/deeper /keep /newroot
 echo 1 > /junk1; echo 2 > /junkdir/sub/deeper/f; ln -s /keep /link-to-keep; ln -s /newroot/bin /link-into-newroot
 mkfifo /fifo
+touch "$(printf '/not-utf8-\377')"
+deep=/deep; for i in $(seq 200); do deep=$deep/x; done; mkdir -p $deep; echo bottom > $deep/f
 mount -t tmpfs keep /keep; echo kept > /keep/file
 mount -t tmpfs nsbox-newroot /newroot
 mkdir -p /newroot/bin /newroot/proc /newroot/dev /newroot/sys /newroot/sbin /newroot/lib
