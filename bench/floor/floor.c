@@ -9,6 +9,10 @@
  *           execvp("true") through PATH, as unshare does;
  *   parent: wait for the child; exit with its status (or die of its signal).
  *
+ * `floor --mount-proc` is the floor of `unshare --user --map-root-user --mount --pid --fork --mount-proc true`:
+ * CLONE_NEWNS as well, and in the child, after the maps, / made recursively private and a new proc
+ * mounted on /proc.
+ *
  * C rather than Rust on purpose: no language runtime runs before main(), so this is a true lower
  * bound for any implementation, and gcc builds it in well under a second on a fresh machine without
  * touching the cargo workspace. Not part of nsbox; MIT OR Apache-2.0 like the rest of the tree.
@@ -19,6 +23,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,11 +37,12 @@ static void write_file(const char *path, const char *text)
 	close(fd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int mount_proc = argc > 1 && strcmp(argv[1], "--mount-proc") == 0;
 	/* Read before unshare(2): afterwards the ids show as the overflow id until the maps exist. */
 	unsigned uid = geteuid(), gid = getegid();
-	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0) {
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID | (mount_proc ? CLONE_NEWNS : 0)) < 0) {
 		perror("unshare");
 		return 1;
 	}
@@ -59,6 +65,11 @@ int main(void)
 		write_file("/proc/self/uid_map", map);
 		snprintf(map, sizeof map, "0 %u 1", gid);
 		write_file("/proc/self/gid_map", map);
+		if (mount_proc && (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+				   mount("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) < 0)) {
+			perror("mount");
+			_exit(1);
+		}
 		char *argv[] = { "true", NULL };
 		execvp(argv[0], argv);
 		perror("execvp");
