@@ -254,6 +254,14 @@ fn failures_after_unshare() {
             .code_is(126)
             .stderr_is("unshare: failed to execute /etc/passwd: Permission denied\n");
     }
+    // Rootless range maps need newuidmap; without it: util-linux's exec message and code.
+    cmd("unshare")
+        .rootless()
+        .env("PATH", "/nonexistent")
+        .args(["--map-users=0:100000:10", "/bin/true"])
+        .run()
+        .code_is(127)
+        .stderr_is("unshare: failed to execute newuidmap: No such file or directory\n");
     // Rootless without a user namespace: the reference message plus one line naming the fix.
     unshare(Variant::Rootless)
         .args(["-n", "true"])
