@@ -27,18 +27,17 @@ impl Target {
     /// `/proc` path, whose open then reports it (as util-linux does), unless `:INODE` asked for a check.
     pub fn open(arg: TargetArg) -> Result<Target> {
         let pid = arg.pid;
-        let pidfd = Pid::from_raw(pid)
-            .and_then(|p| rustix::process::pidfd_open(p, PidfdFlags::empty()).ok());
-        let no_valid_fd = |errno: i32| {
-            Error::os(
-                format!("failed to obtain a valid file descriptor for PID {pid}"),
-                std::io::Error::from_raw_os_error(errno),
-            )
+        let opened = match Pid::from_raw(pid) {
+            Some(p) => rustix::process::pidfd_open(p, PidfdFlags::empty()),
+            None => Err(rustix::io::Errno::SRCH),
+        };
+        let no_valid_fd = |errno: rustix::io::Errno| {
+            Error::from(errno).context(format!(
+                "failed to obtain a valid file descriptor for PID {pid}"
+            ))
         };
         if let Some(inode) = arg.inode {
-            let Some(fd) = &pidfd else {
-                return Err(no_valid_fd(libc::ESRCH));
-            };
+            let fd = opened.as_ref().map_err(|&errno| no_valid_fd(errno))?;
             let on_pidfs = rustix::fs::fstatfs(fd)
                 .map(|st| st.f_type as u64 == PIDFS_MAGIC)
                 .unwrap_or(false);
@@ -49,10 +48,14 @@ impl Target {
             }
             let st = rustix::fs::fstat(fd).or_ctx(|| format!("cannot stat pidfd of PID {pid}"))?;
             if st.st_ino != inode {
-                return Err(no_valid_fd(libc::ESRCH));
+                return Err(no_valid_fd(rustix::io::Errno::SRCH));
             }
         }
-        let target = Target { pid, pidfd };
+        // Without a pidfd the `/proc/PID/...` opens report a vanished target, in util-linux's words.
+        let target = Target {
+            pid,
+            pidfd: opened.ok(),
+        };
         if target.exited() {
             return Err(Error::new(format!("process {pid} is a zombie")));
         }
