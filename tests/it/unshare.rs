@@ -255,10 +255,13 @@ fn failures_after_unshare() {
             .stderr_is("unshare: failed to execute /etc/passwd: Permission denied\n");
     }
     // Rootless range maps need newuidmap; without it: util-linux's exec message and code.
-    cmd("unshare")
+    Cmd::new("/bin/sh")
         .rootless()
-        .env("PATH", "/nonexistent")
-        .args(["--map-users=0:100000:10", "/bin/true"])
+        .arg("-c")
+        .arg(format!(
+            "PATH=/nonexistent exec {} --map-users=0:100000:10 /bin/true",
+            unshare_path(Variant::Rootless)
+        ))
         .run()
         .code_is(127)
         .stderr_is("unshare: failed to execute newuidmap: No such file or directory\n");
