@@ -660,6 +660,16 @@ fn all_eight_namespaces() {
             shown(&nsenter(v, &["-t", &t.pid(), "--all", "sh", "-c", SHOW_NS]).stdout()),
             t.ns()
         );
+        // A target made by our own unshare.
+        let ours = match v {
+            Variant::Rootless if is_root() => public_bin_dir().join("unshare"),
+            _ => bin("unshare"),
+        };
+        let ours = ours.to_str().unwrap();
+        let by_us = Target::start(v, &[ours, "-Urfmuinp", "-CT", "sleep", "100"]);
+        let run = nsenter(v, &["-t", &by_us.pid(), "-a", "sh", "-c", SHOW_NS]);
+        run.success();
+        assert_eq!(shown(&run.stdout()), by_us.ns(), "{v:?}");
         // Through the multicall binary as well.
         let run = cmd("nsenter")
             .args(["-t", &t.pid(), "-a", "sh", "-c", SHOW_NS])
