@@ -16,6 +16,7 @@ impl Proc {
     fn spawn(program: &str, args: &[&str]) -> Proc {
         let child = Command::new(program)
             .args(args)
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -31,6 +32,9 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // The whole group: a shell's children (`sh -c 'sleep 1; :'`) must not outlive the test.
+        // SAFETY: kill has no memory-safety preconditions; the group is the one this test started.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
