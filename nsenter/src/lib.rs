@@ -589,6 +589,58 @@ mod tests {
         );
     }
 
+    fn settings(list: &[&str]) -> Result<Settings> {
+        match parse(list) {
+            Parsed::Run { opts, operands } => options::parse(opts, operands),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn settings_from_options() {
+        let s = settings(&[
+            "-t",
+            "7:9",
+            "-n",
+            "--uts=/proc/self/ns/uts",
+            "-W",
+            "-S0",
+            "sh",
+        ])
+        .unwrap();
+        assert_eq!(s.target.unwrap().pid, 7);
+        assert_eq!(s.target.unwrap().inode, Some(9));
+        assert!(matches!(s.namespace(NsKind::Net), Some(NsArg::Target)));
+        assert!(matches!(s.namespace(NsKind::Uts), Some(NsArg::File(_))));
+        assert!(s.namespace(NsKind::Mnt).is_none());
+        assert_eq!(s.wdns, None);
+        assert_eq!(s.uid, Some(IdArg::Id(0)));
+        assert_eq!(s.program, vec![OsString::from("sh")]);
+        let err = |list: &[&str]| settings(list).unwrap_err().message().to_string();
+        assert_eq!(
+            err(&["-w", "-W"]),
+            "options --wd and --wdns cannot be combined"
+        );
+        assert_eq!(
+            err(&["-W/x", "--wd"]),
+            "options --wd and --wdns cannot be combined"
+        );
+        assert_eq!(
+            err(&["--net=/nonexist"]),
+            "cannot open /nonexist: No such file or directory"
+        );
+        assert_eq!(
+            err(&["-r/etc/passwd"]),
+            "cannot open /etc/passwd: Not a directory"
+        );
+        // Files are opened in command-line order: the first bad one is reported.
+        assert_eq!(
+            err(&["-u/nonexist-a", "-n/nonexist-b"]),
+            "cannot open /nonexist-a: No such file or directory"
+        );
+        assert_eq!(err(&["-G", "x"]), "failed to parse gid: 'x'");
+    }
+
     #[test]
     fn help_shows_the_real_argument_forms() {
         let help = TOOL.help();
