@@ -13,6 +13,8 @@ const REF: &str = "/usr/bin/unshare";
 fn unshare_path(v: Variant) -> String {
     match v {
         Variant::Root => bin("unshare").display().to_string(),
+        // Not root: we already are the unprivileged user and run the build directly.
+        Variant::Rootless if !is_root() => bin("unshare").display().to_string(),
         Variant::Rootless => public_bin_dir().join("unshare").display().to_string(),
     }
 }
