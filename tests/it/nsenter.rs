@@ -961,6 +961,11 @@ fn credentials() {
         let t = Target::all_eight(v);
         let p = t.pid();
         assert_eq!(ids(v, &["-t", &p, "-U"]), "0 0 0");
+        // follow: the owner of /proc/PID as seen from inside the entered user namespace.
+        assert_eq!(
+            ids(v, &["-t", &p, "-U", "-S", "follow", "-G", "follow"]),
+            "0 0 0"
+        );
         // --preserve-credentials: the caller's ids, seen through the map (uid 0 ↔ the target's owner).
         assert_eq!(ids(v, &["-t", &p, "-U", "--preserve-credentials"]), "0 0 0");
         // Unmapped ids fail cleanly.
