@@ -130,6 +130,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn socket_namespace() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let netns = socket_netns(&socket).unwrap();
+        let own = open_ns("/proc/self/ns/net").unwrap();
+        assert_eq!(ns_id(&netns).unwrap(), ns_id(&own).unwrap());
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert_eq!(
+            socket_netns(&file).unwrap_err().raw_os_error(),
+            Some(libc::ENOTTY)
+        );
+    }
+
+    #[test]
     fn own_namespaces() {
         let fd = open_ns("/proc/self/ns/net").unwrap();
         assert_eq!(ns_kind(&fd).unwrap(), NsKind::Net);
