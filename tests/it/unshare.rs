@@ -1205,3 +1205,30 @@ fn fix_binary_interpreter_with_root() {
             .stdout_contains("flags: F");
     }
 }
+
+/// `--mount-binfmt=DIR` mounts only binfmt_misc; without `=DIR` it needs (and mounts) a proc of its own.
+#[test]
+fn mount_binfmt_with_dir_mounts_no_proc() {
+    let count = "findmnt -rn -t proc | wc -l; findmnt -rn -t binfmt_misc -o TARGET";
+    let outside = std::process::Command::new("sh")
+        .args(["-c", "findmnt -rn -t proc | wc -l"])
+        .output()
+        .unwrap();
+    let procs = String::from_utf8_lossy(&outside.stdout).trim().to_string();
+    for v in variants() {
+        let run = unshare(v)
+            .args(["-r", "--mount-binfmt=/mnt", "sh", "-c", count])
+            .run();
+        if run.code() != 0 {
+            eprintln!("skipped binfmt_misc: {}", run.stderr());
+            return;
+        }
+        run.stdout_is(&format!("{procs}\n/mnt\n"));
+    }
+    // --owner needs the privilege to give the namespace away.
+    unshare(Variant::Rootless)
+        .args(["--owner", "1:1", "-r", "true"])
+        .run()
+        .code_is(1)
+        .stderr_is("unshare: setgroups failed: Operation not permitted\n");
+}
