@@ -291,7 +291,10 @@ fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
         cgroup.join()?;
     }
     let owner = match &proc_dir {
-        Some(dir) => Some(rustix::fs::fstat(dir).or_ctx(|| "cannot stat /proc/PID")?),
+        Some(dir) => Some(
+            rustix::fs::fstat(dir)
+                .or_ctx(|| format!("cannot stat /proc/{}", target.as_ref().map_or(0, |t| t.pid)))?,
+        ),
         None => None,
     };
     let resolve = |id: Option<IdArg>, follow: fn(&rustix::fs::Stat) -> u32| match id {
