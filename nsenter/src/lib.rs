@@ -215,18 +215,22 @@ fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
         selinux::check_enabled()?;
     }
     let mut plan = Plan::default();
+    // The target, if anything comes from it: one pidfd, kept for the whole run. `-a` needs it first: its
+    // look at the target's user namespace must be about the process the pidfd names.
+    let mut target = None;
     if s.all {
+        target = Some(Target::open(s.target.ok_or_else(no_target)?)?);
         enable_all(&mut s, &plan.own)?;
     }
-
-    // The target, if anything comes from it: one pidfd, kept for the whole run.
     let needs_target_ns = s
         .namespaces
         .iter()
         .any(|n| matches!(n, Some(NsArg::Target)))
         || s.net_socket.is_some()
         || s.user_parent;
-    let target = open_target(&s, needs_target_ns)?;
+    if target.is_none() {
+        target = open_target(&s, needs_target_ns)?;
+    }
     let target_ref = || target.as_ref().ok_or_else(no_target);
     if s.user_parent {
         let fd = parent_user_ns(target_ref()?)?;
