@@ -89,7 +89,7 @@ set +e
 timeout "$limit" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
     -kernel "$vmlinuz" -initrd "$work/initramfs.cpio" \
     -append 'console=ttyS0 panic=1 loglevel=3 rdinit=/init' \
-    -serial "file:$log" -monitor none -display none < /dev/null > /dev/null 2>&1
+    -nic none -serial "file:$log" -monitor none -display none < /dev/null > /dev/null 2>&1
 qemu_rc=$?
 set -e
 tr -d '\r' < "$log" > "$log.txt"
