@@ -88,8 +88,17 @@ pub fn open_ns_by_id(kind: NsKind, id: u64) -> Result<OwnedFd> {
     bytes[..8].copy_from_slice(&id.to_ne_bytes());
     bytes[12..16].copy_from_slice(&0u32.to_ne_bytes());
     let mount_fd = open_ns(&own)?;
-    sys::open_by_handle(mount_fd.as_fd(), handle_type, &bytes, libc::O_RDONLY)
-        .or_ctx(|| format!("cannot open {} namespace :{id}", kind.type_name()))
+    let fd = sys::open_by_handle(mount_fd.as_fd(), handle_type, &bytes, libc::O_RDONLY)
+        .or_ctx(|| format!("cannot open {} namespace :{id}", kind.type_name()))?;
+    // The handle layout comes from the man page, not from a kernel we could test on: check what we got.
+    let got_id = sys::ioctl_ns_id(fd.as_fd()).ok();
+    if ns_kind(&fd).ok() != Some(kind) || got_id != Some(id) {
+        return Err(Error::new(format!(
+            "namespace :{id} is not a {} namespace with that ID",
+            kind.type_name()
+        )));
+    }
+    Ok(fd)
 }
 
 /// `SIOCGSKNS`: the network namespace of the socket `fd`; `ENOTTY` when `fd` is not a socket.
@@ -128,6 +137,20 @@ pub fn bind_ns(source: &Path, target: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespace_ids() {
+        // NS_GET_ID exists since Linux 6.11; an older kernel says ENOTTY.
+        let fd = open_ns("/proc/self/ns/net").unwrap();
+        match sys::ioctl_ns_id(fd.as_fd()) {
+            Ok(id) => {
+                assert!(id > 0);
+                let again = open_ns("/proc/self/ns/net").unwrap();
+                assert_eq!(sys::ioctl_ns_id(again.as_fd()).unwrap(), id);
+            }
+            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::ENOTTY)),
+        }
+    }
 
     #[test]
     fn socket_namespace() {

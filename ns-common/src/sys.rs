@@ -173,6 +173,20 @@ pub fn ioctl_ns(fd: BorrowedFd<'_>, request: libc::c_ulong) -> io::Result<libc::
     cvt(unsafe { libc::ioctl(fd.as_raw_fd(), request as _) })
 }
 
+/// `NS_GET_ID` (`_IOR(0xb7, 0xd, __u64)`, Linux 6.11): the 64-bit id of a namespace.
+pub const NS_GET_ID: libc::c_ulong = 0x8008_b70d;
+
+/// `ioctl(fd, NS_GET_ID, &id)` — the 64-bit id of the namespace `fd` refers to.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/ioctl_nsfs.2.html)
+pub fn ioctl_ns_id(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut id: u64 = 0;
+    // SAFETY: NS_GET_ID writes one u64 to the pointer, which points at a live local.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_ID as _, &mut id) })?;
+    Ok(id)
+}
+
 /// `ioctl(fd, NS_GET_OWNER_UID, &uid)` — the owner uid of a user namespace.
 ///
 /// # References
