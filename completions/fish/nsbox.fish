@@ -10,7 +10,7 @@ complete -c nsbox -n '__fish_is_first_token' -f -a 'lsns netns nsenter pivot_roo
 complete -c nsbox -n '__fish_is_first_token' -f -l list -d 'list the applets'
 complete -c nsbox -n '__fish_is_first_token' -f -l list-full -d 'list the applets with their install paths'
 complete -c nsbox -n '__fish_is_first_token' -f -l install -d 'link every applet into a directory'
-complete -c nsbox -n '__fish_is_first_token' -f -l help -d 'show usage, or an applet\'s help'
+complete -c nsbox -n '__fish_is_first_token' -f -l help -d 'show usage, or the help of an applet'
 complete -c nsbox -n '__fish_is_first_token' -f -l version -d 'show the version'
 complete -c nsbox -n '__fish_seen_subcommand_from lsns' -s J -l json -f -d 'use JSON output format'
 complete -c nsbox -n '__fish_seen_subcommand_from lsns' -s l -l list -f -d 'use list format output'

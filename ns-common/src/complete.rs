@@ -175,7 +175,7 @@ const NSBOX_OPTIONS: &[(&str, &str)] = &[
     ("--list", "list the applets"),
     ("--list-full", "list the applets with their install paths"),
     ("--install", "link every applet into a directory"),
-    ("--help", "show usage, or an applet's help"),
+    ("--help", "show usage, or the help of an applet"),
     ("--version", "show the version"),
 ];
 
