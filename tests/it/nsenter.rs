@@ -1435,3 +1435,53 @@ fn fallback_without_pidfd() {
         ));
     }
 }
+
+/// nsenter is non-dumpable while it holds the target's fds; exec makes the program dumpable again (its /proc
+/// files belong to it, not to root).
+#[test]
+fn program_is_dumpable_again() {
+    if skip_unless_root() {
+        return;
+    }
+    let t = Target::all_but_user(Variant::Root);
+    let pid = t.pid();
+    for extra in [&[][..], &["-p"]] {
+        let mut args = vec!["-t", pid.as_str(), "-n", "-S", "65534", "-G", "65534"];
+        args.extend(extra);
+        args.extend(["stat", "-c", "%U", "/proc/self/status"]);
+        nsenter(Variant::Root, &args)
+            .success()
+            .stdout_is("nobody\n");
+    }
+    // The waiting parent of a rootless `-p` stays non-dumpable: its /proc files belong to root, not to
+    // the user it runs as, so nothing in the target's namespaces can ptrace it.
+    use std::os::unix::fs::MetadataExt;
+    let rootless = Target::all_eight(Variant::Rootless);
+    let mut child = cmd("nsenter")
+        .args(["-t", &rootless.pid(), "-U", "-p", "sleep", "2"])
+        .rootless()
+        .command()
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while comm(pid) != "nsenter" || descendants(pid).is_empty() {
+        assert!(Instant::now() < deadline, "nsenter did not fork");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = std::fs::metadata(format!("/proc/{pid}/status")).unwrap();
+    let st_uid = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    assert!(st_uid.contains("65534"), "{st_uid}");
+    assert_eq!(
+        status.uid(),
+        0,
+        "nsenter's /proc files should belong to root"
+    );
+    assert!(child.wait().unwrap().success());
+}
