@@ -102,6 +102,9 @@ pub const REFINEMENTS: &[(&str, &str, Complete)] = &[
     ("veth", "peer-netns", Complete::Netns),
 ];
 
+/// Tools that also take iproute2's single-dash long options (`netns -netns NAME`, `-all`).
+const SINGLE_DASH_LONG: &[&str] = &["netns"];
+
 /// lsns's 13 output columns (spec lsns.md).
 pub const LSNS_COLUMNS: &[&str] = &[
     "NS", "TYPE", "PATH", "NPROCS", "PID", "PPID", "COMMAND", "UID", "USER", "NETNSID", "NSFS",
@@ -389,6 +392,11 @@ _nsbox_takes_next()
         [[ $_nsbox_o == req\ * ]]
         return
     fi
+    # iproute2's single-dash long options (`-netns NAME`) are table entries of their own.
+    if (( ${#word} > 2 )) && "_nsbox_${id}_opt" "$word"; then
+        [[ $_nsbox_o == req\ * ]]
+        return
+    fi
     for (( i = 1; i < ${#word}; i++ )); do
         _nsbox_resolve "$id" "-${word:i:1}" || return 1
         case $_nsbox_o in
@@ -504,6 +512,9 @@ fn bash_tool_data(tool: &Tool) -> String {
         };
         let spec = bash_spec(option_completion(tool, o));
         let mut pats = vec![format!("--{}", o.long)];
+        if SINGLE_DASH_LONG.contains(&tool.name) && o.long.len() > 1 {
+            pats.push(format!("-{}", o.long));
+        }
         longs.push(format!("--{}", o.long));
         if o.takes_arg() && o.arg != ArgKind::Required {
             longs.push(format!("--{}=", o.long));

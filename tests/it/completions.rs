@@ -174,6 +174,8 @@ fn bash_pivot_root_takes_directories() {
 #[test]
 fn bash_netns_and_veth() {
     assert_completes("netns", "netns at", &["attach"]);
+    // iproute2's single-dash long option takes the next word, which is not the subcommand.
+    assert_completes("netns", "netns -netns foo ex", &["exec"]);
     assert_completes("netns", "netns li", &["list", "list-id"]);
     assert_offers("netns", "netns attach x ", &["1"]);
     assert_offers("netns", "netns identify ", &["1"]);
