@@ -8,10 +8,11 @@
 use crate::netnsid::NsidQuery;
 use ns_common::{nsfile, NsKind};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
+use std::fmt::Write as _;
 
 /// What the caller needs, so that nothing else is read.
 #[derive(Debug, Clone)]
@@ -194,6 +195,19 @@ struct Scanner<'r> {
     nsid: Option<NsidQuery>,
     seen_sockets: HashSet<u64>,
     buf: Vec<u8>,
+    /// `stat /proc/PID/fd` gives the number of open fds (Linux 6.2 and later).
+    fd_count_works: bool,
+    /// fd tables read completely by probing, and those that needed the directory listing after all.
+    probe_hits: usize,
+    probe_fallbacks: usize,
+}
+
+/// Missing fd numbers tolerated while probing a table before listing the directory instead.
+const FD_PROBE_MISSES: usize = 2;
+
+/// Whether `stat /proc/self/fd` counts our open fds (we have at least stdin..stderr or the /proc fd open).
+fn fd_count_works() -> bool {
+    rustix::fs::stat("/proc/self/fd").is_ok_and(|st| st.st_size > 0)
 }
 
 impl<'r> Scanner<'r> {
@@ -401,7 +415,45 @@ impl<'r> Scanner<'r> {
     }
 
     /// Namespaces held by fds of `pid`: nsfs files directly, network namespaces through sockets.
+    ///
+    /// Since Linux 6.2 `stat /proc/PID/fd` reports the number of open fds: the usual small, dense fd table
+    /// (0, 1, 2, ...) is then read by probing `fd/0`, `fd/1`, ... until that many were seen, which saves
+    /// opening, listing (twice, to see the end) and closing the directory. A sparse table (a shell's fd 255)
+    /// falls back to listing the directory after a few misses.
     fn scan_fds(&mut self, dir: BorrowedFd<'_>, pid: i32) {
+        let mut pidfd: Option<Option<OwnedFd>> = None;
+        let mut next = 0;
+        // Probing pays only while most tables are dense; a farm of processes that inherited a stray high fd
+        // would make every probe end in a listing, so give up probing when that is the common case.
+        let probing = self.fd_count_works && self.probe_fallbacks * 4 <= self.probe_hits + 16;
+        if probing {
+            let Ok(st) = rustix::fs::statat(dir, "fd", AtFlags::empty()) else {
+                return;
+            };
+            let mut left = usize::try_from(st.st_size).unwrap_or(0);
+            let mut misses = 0;
+            let mut path = String::with_capacity(16);
+            let mut link = [std::mem::MaybeUninit::<u8>::uninit(); 256];
+            while left > 0 && misses < FD_PROBE_MISSES {
+                path.clear();
+                let _ = write!(path, "fd/{next}");
+                match rustix::fs::readlinkat_raw(dir, path.as_str(), &mut link) {
+                    Ok((target, _)) => {
+                        left -= 1;
+                        let target = target.to_vec();
+                        self.check_fd(dir, &path, next, &target, pid, &mut pidfd);
+                    }
+                    Err(Errno::NOENT) => misses += 1,
+                    Err(_) => return,
+                }
+                next += 1;
+            }
+            if left == 0 {
+                self.probe_hits += 1;
+                return;
+            }
+            self.probe_fallbacks += 1;
+        }
         let Ok(fd_dir) = rustix::fs::openat(
             dir,
             "fd",
@@ -413,71 +465,82 @@ impl<'r> Scanner<'r> {
         let Ok(mut entries) = rustix::fs::Dir::new(fd_dir) else {
             return;
         };
-        let want_sockets = self.request.types.contains(&NsKind::Net);
-        let mut pidfd: Option<Option<OwnedFd>> = None;
         let mut link = [std::mem::MaybeUninit::<u8>::uninit(); 256];
         while let Some(entry) = entries.read() {
             let Ok(entry) = entry else { break };
             let Ok(fd_dir) = entries.fd() else { break };
-            let name = entry.file_name();
-            if name.to_bytes().first().is_none_or(|b| !b.is_ascii_digit()) {
+            let Some(fd_num) = std::str::from_utf8(entry.file_name().to_bytes())
+                .ok()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            // Already probed above.
+            if fd_num < next {
                 continue;
             }
+            let name = entry.file_name();
             let Ok((target, _)) = rustix::fs::readlinkat_raw(fd_dir, name, &mut link) else {
                 continue;
             };
-            let Some((prefix, ino)) = parse_ns_link(target) else {
-                continue;
-            };
-            if prefix == b"socket" {
-                if !want_sockets || !self.seen_sockets.insert(ino) {
-                    continue;
-                }
-                let Some(fd_num) = std::str::from_utf8(name.to_bytes())
-                    .ok()
-                    .and_then(|s| s.parse::<i32>().ok())
-                else {
-                    continue;
-                };
-                let pidfd = pidfd.get_or_insert_with(|| {
-                    rustix::process::Pid::from_raw(pid).and_then(|p| {
-                        rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()
-                    })
-                });
-                let Some(pidfd) = pidfd.as_ref() else {
-                    continue;
-                };
-                self.socket_netns(pidfd.as_fd(), fd_num);
-                continue;
-            }
-            let Some(kind) = std::str::from_utf8(prefix).ok().and_then(NsKind::from_name) else {
-                continue;
-            };
-            let known = self
-                .scan
-                .namespaces
-                .get(&ino)
-                .is_some_and(|ns| ns.holder != Holder::Ancestor);
-            if known || !self.request.types.contains(&kind) {
-                continue;
-            }
-            let Ok(ns_fd) = rustix::fs::openat(
-                fd_dir,
-                name,
-                OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            ) else {
-                continue;
-            };
-            // The fd may have been replaced between readlink and open: trust only what the file itself says.
-            let Ok(id) = nsfile::ns_id(&ns_fd) else {
-                continue;
-            };
-            let Ok(kind) = nsfile::ns_kind(&ns_fd) else {
-                continue;
-            };
-            self.add_persistent(id.ino, kind, Some(ns_fd.as_fd()));
+            let target = target.to_vec();
+            let Ok(name) = name.to_str() else { continue };
+            self.check_fd(fd_dir, name, fd_num, &target, pid, &mut pidfd);
         }
+    }
+
+    /// One fd whose link reads `target`: an nsfs file or a socket adds its namespace when nothing else
+    /// holds it. `path` opens the fd relative to `base`.
+    fn check_fd(
+        &mut self,
+        base: BorrowedFd<'_>,
+        path: &str,
+        fd_num: i32,
+        target: &[u8],
+        pid: i32,
+        pidfd: &mut Option<Option<OwnedFd>>,
+    ) {
+        let Some((prefix, ino)) = parse_ns_link(target) else {
+            return;
+        };
+        if prefix == b"socket" {
+            if !self.request.types.contains(&NsKind::Net) || !self.seen_sockets.insert(ino) {
+                return;
+            }
+            let pidfd = pidfd.get_or_insert_with(|| {
+                rustix::process::Pid::from_raw(pid).and_then(|p| {
+                    rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()
+                })
+            });
+            if let Some(pidfd) = pidfd.as_ref() {
+                self.socket_netns(pidfd.as_fd(), fd_num);
+            }
+            return;
+        }
+        let Some(kind) = std::str::from_utf8(prefix).ok().and_then(NsKind::from_name) else {
+            return;
+        };
+        let known = self
+            .scan
+            .namespaces
+            .get(&ino)
+            .is_some_and(|ns| ns.holder != Holder::Ancestor);
+        if known || !self.request.types.contains(&kind) {
+            return;
+        }
+        let Ok(ns_fd) =
+            rustix::fs::openat(base, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        else {
+            return;
+        };
+        // The fd may have been replaced between readlink and open: trust only what the file itself says.
+        let Ok(id) = nsfile::ns_id(&ns_fd) else {
+            return;
+        };
+        let Ok(kind) = nsfile::ns_kind(&ns_fd) else {
+            return;
+        };
+        self.add_persistent(id.ino, kind, Some(ns_fd.as_fd()));
     }
 
     /// The network namespace of socket `fd_num` of the process behind `pidfd` (`SIOCGSKNS` on a copy of it).
@@ -643,6 +706,9 @@ impl<'r> Scanner<'r> {
             },
             seen_sockets: HashSet::new(),
             buf: Vec::with_capacity(4096),
+            fd_count_works: fd_count_works(),
+            probe_hits: 0,
+            probe_fallbacks: 0,
         }
     }
 }

@@ -328,7 +328,11 @@ fn run(config: &Config) -> Result<i32> {
         table.rows.retain(|_| flags.next().unwrap_or(false));
     }
     let layout = if config.namespace.is_some() {
-        Layout::Tree(TreeKind::Process)
+        if config.list && config.tree.is_none() {
+            Layout::Flat
+        } else {
+            Layout::Tree(TreeKind::Process)
+        }
     } else {
         match tree {
             Some(kind) => Layout::Tree(kind),

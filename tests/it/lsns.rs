@@ -452,7 +452,17 @@ fn held_by_fd_and_socket_only() {
     let uts = ns_ino(holder.pid(), "uts");
     let net = ns_ino(holder.pid(), "net");
     // Keep the uts namespace by an fd of this test process, the netns by a socket made inside it.
-    let fd = std::fs::File::open(format!("/proc/{}/ns/uts", holder.pid())).unwrap();
+    let low = std::fs::File::open(format!("/proc/{}/ns/uts", holder.pid())).unwrap();
+    // Far above the other fds: lsns must find it in a sparse fd table too.
+    let fd = {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // SAFETY: F_DUPFD_CLOEXEC returns a new fd (or -1) that nothing else owns.
+        let raw = unsafe { libc::fcntl(low.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 700) };
+        assert!(raw >= 700);
+        // SAFETY: `raw` is a fresh fd owned by nobody else.
+        unsafe { OwnedFd::from_raw_fd(raw) }
+    };
+    drop(low);
     let netns = std::fs::File::open(format!("/proc/{}/ns/net", holder.pid())).unwrap();
     let sock = std::thread::scope(|s| {
         s.spawn(|| {
@@ -615,6 +625,18 @@ fn ip_netns_add_shows_nsfs_and_netnsid() {
         .run()
         .success()
         .stdout_contains(&format!("{ino}\n"));
+    // Once the netns has an id in ours, NETNSID is that number (a string in JSON).
+    reference("/usr/sbin/ip")
+        .args(["netns", "set", &netns.name, "7"])
+        .run()
+        .success();
+    cmd("lsns")
+        .args(["-J", "-o", "NS,NETNSID", "-Q", &format!("NS == {ino}")])
+        .run()
+        .success()
+        .stdout_is(&format!(
+            "{{\n   \"namespaces\": [\n      {{\n         \"ns\": {ino},\n         \"netnsid\": \"7\"\n      }}\n   ]\n}}\n"
+        ));
 }
 
 #[test]
