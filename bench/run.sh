@@ -15,6 +15,8 @@
 #   --no-build        use the binaries already built
 #   --ours DIR        benchmark the binaries in DIR instead of building
 #   --profile NAME    cargo profile to build and measure (default: release)
+#   --lsns-builtin    measure lsns here (bench/helpers/procfarm, hyperfine medians in interleaved rounds)
+#                     instead of calling bench/lsns.sh
 #
 # Needs root: it creates namespaces, /run/netns entries, veth pairs and up to 10,000 processes. Everything it
 # creates has a unique name and is removed on exit, also on Ctrl-C or SIGTERM (trap below). Nothing here
@@ -22,8 +24,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Run from a private copy: bash reads a script as it goes, so editing (or a git checkout of) bench/run.sh
+# during a 10-minute run would otherwise make it execute garbage halfway through.
+if [ -z "${NSBOX_BENCH_COPY:-}" ]; then
+    mkdir -p target/bench
+    cp "$0" target/bench/run.sh.running
+    NSBOX_BENCH_COPY=1 NSBOX_BENCH_ROOT=$ROOT exec bash target/bench/run.sh.running "$@"
+fi
+ROOT=${NSBOX_BENCH_ROOT:-$ROOT}
+cd "$ROOT"
 
-quick=0 install=1 build=1 ours_dir="" profile=release
+quick=0 install=1 build=1 ours_dir="" profile=release lsns_builtin=0
 cases=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -32,6 +43,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --ours) ours_dir=$(realpath "$2"); build=0; shift ;;
     --profile) profile=$2; shift ;;
+    --lsns-builtin) lsns_builtin=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) cases+=("$1") ;;
@@ -157,6 +169,7 @@ renice -n "${BENCH_NICE:--10}" $$ >/dev/null 2>&1 || true
 # A fixed environment from here on: PATH decides how many failed execve(2) calls an execvp of `true` makes,
 # and LANG how many locale files a tool that calls setlocale(3) opens (util-linux, iproute2 do; nsbox not).
 rustc_version=$(rustc --version 2>/dev/null || echo unknown)
+ORIG_PATH=$PATH
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LANG=${LANG:-C.UTF-8}
 unset LC_ALL
@@ -222,7 +235,8 @@ hf() {
         hyperfine "${args[@]}" --export-json "$json.$round" >>"$LOG" 2>&1
         files+=("$json.$round")
     done
-    jq -s '[.[].results[]] | group_by(.command) | map({command: .[0].command, times: (map(.times[]) | sort)})
+    jq -s '[.[].results[]] | group_by(.command) | map({command: .[0].command, times: (map(.times[]) | sort),
+            user: (map(.user) | add / length), system: (map(.system) | add / length)})
         | {results: map(. + {median: (.times | if length % 2 == 1 then .[length / 2 | floor]
                                                 else (.[length / 2 - 1] + .[length / 2]) / 2 end)})}' \
         "${files[@]}" >"$json"
@@ -377,7 +391,7 @@ if wants lsns; then
     say "case lsns"
     sizes=(100 2000 10000)
     [ $lsns_big = 0 ] && sizes=(100 2000)
-    if [ -x bench/lsns.sh ]; then
+    if [ -x bench/lsns.sh ] && [ $lsns_builtin = 0 ]; then
         # The lsns engineer's script makes the processes and times both tools; we only read its table:
         # "TOTAL lsns OURS_MS UTIL_MS RATIO" and "TOTAL lsns -J OURS_MS UTIL_MS RATIO", one size after another.
         say "  bench/lsns.sh ${sizes[*]}"
@@ -435,7 +449,7 @@ if wants lsns; then
     fi
 fi
 # The RSS case needs its own farm unless the built-in lsns loop above already measured it at 2,000.
-if wants rss && { ! wants lsns || [ -x bench/lsns.sh ]; }; then
+if wants rss && { ! wants lsns || { [ -x bench/lsns.sh ] && [ $lsns_builtin = 0 ]; }; }; then
     say "case rss"
     farm_up 2000
     rss_row "$(nprocs)"
@@ -523,7 +537,11 @@ if wants size; then
     say "case size"
     if [ -x bench/size.sh ]; then
         # bench/size.sh belongs to the static build (README "Static builds"); its table goes in verbatim.
-        size_report=$(bench/size.sh 2>>"$LOG") || size_report="bench/size.sh failed (see target/bench/log.txt)"
+        # It builds with cargo (./build-static.sh) unless told not to: give it the caller's PATH back.
+        size_args=()
+        [ $build = 1 ] || size_args=(--no-build)
+        size_report=$(PATH=$ORIG_PATH bench/size.sh "${size_args[@]}" 2>>"$LOG") ||
+            size_report="bench/size.sh failed (see target/bench/log.txt)"
     fi
     static=$ROOT/target/static
     bb=$(stat -L -c %s "$BUSYBOX")
