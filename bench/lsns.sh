@@ -55,9 +55,16 @@ spawn() {
         local count=$per
         [ $i = 3 ] && count=$((n - 3 * per))
         # shellcheck disable=SC2086
-        unshare $flags --fork --kill-child sh -c \
-            'i=0; while [ $i -lt '"$count"' ]; do sleep 100000 & i=$((i + 1)); done; wait' \
-            </dev/null >/dev/null 2>&1 &
+        # The sleepers get fds 0-2 only, like a service or a command started from a clean launcher: fds
+        # this script inherited (a CI runner's, a terminal's) are closed first.
+        (
+            for f in /proc/$BASHPID/fd/*; do
+                n=${f##*/}
+                [ "$n" -gt 2 ] && eval "exec $n>&-"
+            done
+            exec unshare $flags --fork --kill-child sh -c \
+                'i=0; while [ $i -lt '"$count"' ]; do sleep 100000 & i=$((i + 1)); done; wait'
+        ) </dev/null >/dev/null 2>&1 &
         groups_pids+=($!)
     done
     # Each group adds `unshare` + `sh` + its sleepers.
@@ -70,15 +77,16 @@ spawn() {
     exit 1
 }
 
-# mean_ms RUNS CMD...: mean wall time of CMD in milliseconds.
-mean_ms() {
+# measure RUNS CMD...: "WALL_MS CPU_MS", the mean wall time and mean user+system time of CMD in milliseconds
+# (CPU time is what a busy machine distorts least; without hyperfine it is not measured and shows as 0).
+measure() {
     local runs=$1
     shift
     if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
         local json
         json=$(mktemp)
         hyperfine -N --warmup 1 --runs "$runs" --export-json "$json" --output=null "$*" >/dev/null 2>&1
-        jq -r '.results[0].mean * 1000' "$json"
+        jq -r '.results[0] | "\(.mean * 1000) \((.user + .system) * 1000)"' "$json"
         rm -f "$json"
     else
         local start end
@@ -86,12 +94,13 @@ mean_ms() {
         start=$(date +%s%N)
         for _ in $(seq "$runs"); do "$@" >/dev/null; done
         end=$(date +%s%N)
-        echo "($end - $start) / $runs / 1000000" | bc -l
+        echo "$(echo "($end - $start) / $runs / 1000000" | bc -l) 0"
     fi
 }
 
 declare -A ours_ms
-printf '%-10s %-9s %12s %12s %8s\n' processes command "nsbox ms" "util ms" ratio
+printf '%-10s %-9s %12s %12s %8s %12s %12s %8s\n' processes command "nsbox ms" "util ms" ratio \
+    "nsbox cpu" "util cpu" "cpu ratio"
 for n in "${sizes[@]}"; do
     spawn "$n"
     total=$(nprocs)
@@ -101,11 +110,12 @@ for n in "${sizes[@]}"; do
     *) runs=$RUNS_BIG ;;
     esac
     for opt in "" "-J"; do
-        ours=$(mean_ms "$runs" "$OURS" $opt)
-        util=$(mean_ms "$runs" "$REF" $opt)
+        read -r ours ours_cpu < <(measure "$runs" "$OURS" $opt)
+        read -r util util_cpu < <(measure "$runs" "$REF" $opt)
         ours_ms["$n$opt"]=$ours
-        printf '%-10s %-9s %12.1f %12.1f %8.3f\n' "$total" "lsns${opt:+ $opt}" "$ours" "$util" \
-            "$(echo "$ours / $util" | bc -l)"
+        printf '%-10s %-9s %12.1f %12.1f %8.3f %12.1f %12.1f %8.3f\n' "$total" "lsns${opt:+ $opt}" \
+            "$ours" "$util" "$(echo "$ours / $util" | bc -l)" \
+            "$ours_cpu" "$util_cpu" "$(echo "$ours_cpu / ($util_cpu + 0.000001)" | bc -l)"
     done
     cleanup
     # Let the kernel reap them before the next size is counted.
