@@ -94,7 +94,7 @@ cleanup() {
     done
 }
 trap cleanup EXIT
-trap 'cleanup; trap - INT; kill -INT $$' INT
+trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 
 # ---------------------------------------------------------------------------------------------------------
