@@ -374,6 +374,22 @@ const TABLE: &[Row] = &[
     row("unshare", &["--boottime", "5", "true"], 1, "unshare: options --monotonic and --boottime require unsharing of a time namespace (-T)\n"),
     row("unshare", &["--setgroups=allow", "-r", "true"], 1, "unshare: options --setgroups=allow and --map-group are mutually exclusive\n"),
     row("unshare", &["--setgroups=allow", "--map-group=0", "true"], 1, "unshare: options --setgroups=allow and --map-group are mutually exclusive\n"),
+    // ---- unshare: actionable hints when unprivileged (§11.4); root simply succeeds ----
+    row("unshare", &["-n", "true"], 0, "").rootless(
+        1,
+        "unshare: unshare failed: Operation not permitted\nunshare: creating a net namespace needs CAP_SYS_ADMIN; add -r or --user\n",
+    ),
+    row("unshare", &["-m", "true"], 0, "").rootless(
+        1,
+        "unshare: unshare failed: Operation not permitted\nunshare: creating a mnt namespace needs CAP_SYS_ADMIN; add -r or --user\n",
+    ),
+    // ---- unshare: overlapping ranges are refused before unshare(2) (§11.1; nsbox wording) ----
+    row(
+        "unshare",
+        &["--map-users=0:100000:10", "--map-users=5:200000:10", "true"],
+        1,
+        "unshare: invalid mapping '0:100000:10 5:200000:10': overlapping id ranges '0 100000 10' and '5 200000 10' (inner ids overlap)\n",
+    ),
     // ---- unshare: failures after parsing (§3, §9) ----
     row("unshare", &["nsbrel-nosuch-program"], 127, "unshare: failed to execute nsbrel-nosuch-program: No such file or directory\n"),
     row("unshare", &["/etc/passwd"], 126, "unshare: failed to execute /etc/passwd: Permission denied\n"),
@@ -725,10 +741,28 @@ const CHECKS: &[Check] = &[
     ("setuid-root refused: nsenter", setuid_nsenter),
     ("setuid-root refused: pivot_root", setuid_pivot_root),
     ("setuid-root refused: switch_root", setuid_switch_root),
+    (
+        "fault: each open/write of unshare fails in turn",
+        fault_unshare_each_step,
+    ),
+    (
+        "privileges: nsenter non-dumpable, credential order",
+        privileges_nsenter,
+    ),
+    (
+        "privileges: unshare credential order",
+        privileges_unshare_credentials,
+    ),
+    (
+        "privileges: nsenter -U into a setgroups=deny namespace",
+        privileges_nsenter_setgroups_denied,
+    ),
+    ("unshare --init reaps orphans", unshare_init),
 ];
 
 /// Checks that wait for a tool (run by the ignored `checks_pending`).
 const PENDING_CHECKS: &[Check] = &[
+    ("privileges: netns exec non-dumpable", privileges_netns_exec),
     ("setuid-root refused: netns", setuid_netns),
     ("setuid-root refused: veth", setuid_veth),
     ("setuid-root refused: lsns", setuid_lsns),
@@ -949,6 +983,10 @@ fn fault_unshare_enospc_einval() -> Result<(), String> {
             );
             let want = format!("unshare: unshare failed: {text}");
             clean_failure(&t, 1, |l| l == want)?;
+            // The actionable hint names the limit (unshare.md §11.4).
+            if errno == "ENOSPC" && !tool_stderr(&t).contains("user.max_") {
+                return Err(format!("no user.max_* hint: {}", describe(&t)));
+            }
         }
     }
     Ok(())
@@ -1714,6 +1752,213 @@ fn setuid_root_refused(tool: &str, args: &[&str]) -> Result<(), String> {
             "setuid-root {tool} was not refused (MARK made: {marked}): {}",
             describe(&t)
         ));
+    }
+    Ok(())
+}
+
+// ---- each step of unshare fails in turn ----
+
+/// Makes the `when`-th `open(2)` or `write(2)` fail for every `when` up to a bound, for several modes of
+/// unshare (single maps, a fork, root's map process, time offsets): every run either succeeds or fails with one
+/// clear message and rc 1, never hangs, and leaves no helper process behind. (rustix opens with `open(2)`,
+/// the dynamic loader with `openat(2)`, so only unshare's own opens are hit.)
+fn fault_unshare_each_step() -> Result<(), String> {
+    let mut modes: Vec<(Variant, Vec<&str>)> = Vec::new();
+    for v in variants() {
+        modes.push((v, vec!["-r", "true"]));
+        modes.push((v, vec!["-rf", "true"]));
+        modes.push((v, vec!["-rpf", "--kill-child", "true"]));
+        modes.push((v, vec!["-rT", "--monotonic", "5", "true"]));
+    }
+    if is_root() {
+        modes.push((Variant::Root, vec!["-r", "--map-users=1:100000:10", "true"]));
+        modes.push((
+            Variant::Root,
+            vec![
+                "--map-users=0:100000:10",
+                "--map-groups=0:100000:10",
+                "true",
+            ],
+        ));
+    }
+    for (v, args) in modes {
+        for (syscall, errno) in [("open", "EACCES"), ("write", "EIO")] {
+            for when in 1..=6 {
+                let t = run_tool(
+                    v,
+                    &inject(syscall, errno, Some(when), &[]),
+                    "unshare",
+                    &strings(&args),
+                );
+                if t.run.code() == 0 {
+                    clean_success(&t)?;
+                } else {
+                    clean_failure(&t, 1, |l| l.starts_with("unshare: "))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- privileges ----
+
+/// The syscalls a run made, in order (strace output of `trace`), without the dynamic loader's.
+fn traced(v: Variant, tool: &str, args: &[String], trace: &str) -> Result<Vec<String>, String> {
+    let dir = TempDir::new("rel-trace");
+    set_mode(dir.path(), 0o777);
+    let out = dir.path().join("trace");
+    let wrapper = strings(&[
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        &out.display().to_string(),
+        "-e",
+    ])
+    .into_iter()
+    .chain([format!("trace={trace}")])
+    .collect::<Vec<_>>();
+    let t = run_tool(v, &wrapper, tool, args);
+    clean_success(&t)?;
+    let text = std::fs::read_to_string(&out).map_err(|e| format!("read trace: {e}"))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.contains(".so") && !l.contains("/proc/self/maps"))
+        .map(|l| {
+            l.split_once(' ')
+                .map_or(l, |(_, rest)| rest)
+                .trim()
+                .to_string()
+        })
+        .collect())
+}
+
+/// Index of the first traced call starting with `prefix`.
+fn first(calls: &[String], prefix: &str) -> Option<usize> {
+    calls.iter().position(|c| c.starts_with(prefix))
+}
+
+fn in_order(calls: &[String], prefixes: &[&str]) -> Result<(), String> {
+    let positions: Vec<Option<usize>> = prefixes.iter().map(|p| first(calls, p)).collect();
+    let ok = positions.iter().all(Option::is_some) && positions.windows(2).all(|w| w[0] < w[1]);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {prefixes:?} in this order; calls:\n      {}",
+            calls.join("\n      ")
+        ))
+    }
+}
+
+/// nsenter: non-dumpable before it opens anything of the target; credentials groups → gid → uid.
+fn privileges_nsenter() -> Result<(), String> {
+    for v in variants() {
+        // A user namespace of its own also for root: -U into one's own user namespace is EINVAL.
+        let target = target_in_new_ns(v, &["-r", "-n"]);
+        let pid = target.pid.to_string();
+        let args = strings(&["-t", &pid, "-U", "-n", "-S", "0", "-G", "0", "true"]);
+        let calls = traced(
+            v,
+            "nsenter",
+            &args,
+            "prctl,pidfd_open,open,openat,setns,setgroups,setgid,setuid,setresgid,setresuid",
+        )?;
+        in_order(
+            &calls,
+            &[
+                "prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE",
+                "pidfd_open(",
+                "setns(",
+            ],
+        )?;
+        // The last setgroups (or none, where the namespace denies it) before setgid before setuid.
+        let gid = first(&calls, "setgid(").or_else(|| first(&calls, "setresgid("));
+        let uid = first(&calls, "setuid(").or_else(|| first(&calls, "setresuid("));
+        let last_groups = calls.iter().rposition(|c| c.starts_with("setgroups("));
+        let ok =
+            matches!((gid, uid), (Some(g), Some(u)) if g < u && last_groups.is_none_or(|s| s < g));
+        if !ok {
+            return Err(format!(
+                "[{v:?}] credential order; calls:\n      {}",
+                calls.join("\n      ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// netns exec holds an fd of another network namespace: non-dumpable before it opens it.
+fn privileges_netns_exec() -> Result<(), String> {
+    if !is_root() {
+        return Ok(());
+    }
+    let ns = TempNetns::new();
+    let calls = traced(
+        Variant::Root,
+        "netns",
+        &strings(&["exec", &ns.name, "true"]),
+        "prctl,open,openat,setns",
+    )?;
+    in_order(
+        &calls,
+        &["prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE", "setns("],
+    )
+}
+
+/// unshare -S/-G: groups → gid → uid.
+fn privileges_unshare_credentials() -> Result<(), String> {
+    if !is_root() {
+        return Ok(());
+    }
+    let calls = traced(
+        Variant::Root,
+        "unshare",
+        &strings(&["-S", "0", "-G", "0", "true"]),
+        "setgroups,setgid,setuid,setresgid,setresuid",
+    )?;
+    in_order(&calls, &["setgroups(", "setgid(", "setuid("])
+}
+
+/// Unprivileged `nsenter -U` into a namespace whose setgroups is `deny` (made by `unshare -r`) works: the
+/// supplementary groups cannot be set there, so nsenter must not insist (nsenter.md §10.2).
+fn privileges_nsenter_setgroups_denied() -> Result<(), String> {
+    let v = Variant::Rootless;
+    let target = target_in_new_ns(v, &["-n"]);
+    let pid = target.pid.to_string();
+    let t = run_tool(
+        v,
+        &[],
+        "nsenter",
+        &strings(&["-t", &pid, "-U", "-n", "true"]),
+    );
+    clean_success(&t)
+}
+
+/// `--init`: the program's status comes back, and orphans in the namespace are reaped.
+fn unshare_init() -> Result<(), String> {
+    for v in variants() {
+        let t = run_tool(
+            v,
+            &[],
+            "unshare",
+            &strings(&["-rpf", "--init", "sh", "-c", "sleep 30 & exit 3"]),
+        );
+        expect_code(&t, 3)?;
+        let script = "sh -c 'sleep 0 &' ; sleep 0.5; \
+                      for s in /proc/[0-9]*/stat; do read -r l < $s && case $l in *') Z '*) echo zombie;; esac; done; \
+                      echo done";
+        let t = run_tool(
+            v,
+            &[],
+            "unshare",
+            &strings(&["-rpf", "--mount-proc", "--init", "sh", "-c", script]),
+        );
+        expect_code(&t, 0)?;
+        if t.run.stdout() != "done\n" {
+            return Err(format!("orphans not reaped: {}", describe(&t)));
+        }
     }
     Ok(())
 }
