@@ -236,6 +236,58 @@ fn zsh_and_fish_scripts_parse() {
     }
 }
 
+/// Types `line` and TAB into an interactive zsh (in a pseudo-terminal, zsh's own zpty) that loaded our
+/// completion directory, and returns what the terminal showed once `first` appeared (bounded by a timeout).
+const ZSH_DRIVER: &str = r#"
+zmodload zsh/zpty
+dir=$1 line=$2 first=$3
+zpty z zsh -f -i
+zpty -w z "fpath=($dir \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w -n z "$line"$'\t'
+local out="" chunk i
+zpty -r z out "*$first*"
+for i in {1..10}; do
+    sleep 0.1
+    while zpty -r -t z chunk; do out+=$chunk; done
+done
+print -r -- "$out"
+zpty -d z
+"#;
+
+#[test]
+fn zsh_completes_in_a_terminal() {
+    let dir = repo().join("completions/zsh");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "unshare --propagation ",
+            &["private", "shared", "slave", "unchanged"],
+        ),
+        ("lsns -t ", &["cgroup", "mnt", "time", "uts"]),
+        ("nsenter -S ", &["follow"]),
+        ("netns ", &["attach", "identify", "list-id"]),
+        ("veth ", &["add", "del", "list"]),
+        ("nsbox ", &["lsns", "switch_root", "veth"]),
+        ("nsbox lsns -t ", &["cgroup", "time"]),
+        ("unshare -r --fork bas", &["bash", "basename"]),
+    ];
+    for (line, words) in cases {
+        let out = Command::new("timeout")
+            .args(["30", "zsh", "-f", "-c", ZSH_DRIVER, "zsh"])
+            .arg(&dir)
+            .args([line, words[0]])
+            .output()
+            .expect("run zsh (apt-get install zsh)");
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(out.status.success(), "zsh for {line:?} timed out: {text}");
+        for word in *words {
+            assert!(
+                text.contains(word),
+                "zsh {line:?}: {word} missing from {text:?}"
+            );
+        }
+    }
+}
+
 /// Loads the fish script and asks fish for completions, as its `complete -C` does for a typed line.
 #[test]
 fn fish_completes_values() {
