@@ -43,6 +43,40 @@ fn committed_completions_are_current() {
     }
 }
 
+/// The completion rules keyed by option name (`complete::REFINEMENTS`) and the subcommand tables must name what
+/// the tools really have, or a renamed option would silently lose its completion.
+#[test]
+fn refinements_and_subcommands_match_the_tables() {
+    use ns_common::complete::{subcommands, NETNS_SUBCOMMANDS, REFINEMENTS, VETH_SUBCOMMANDS};
+    use ns_common::opts::Tool;
+    let tools: [&Tool; 7] = [
+        &unshare::TOOL,
+        &nsenter::TOOL,
+        &lsns::TOOL,
+        &pivot::PIVOT_ROOT,
+        &pivot::SWITCH_ROOT,
+        &netns::NETNS,
+        &netns::VETH,
+    ];
+    for (tool, long, _) in REFINEMENTS {
+        let table = tools
+            .iter()
+            .find(|t| t.name == *tool)
+            .unwrap_or_else(|| panic!("no tool {tool}"));
+        assert!(
+            table.all_opts().any(|o| o.long == *long),
+            "complete::REFINEMENTS names {tool} --{long}, which its table does not have"
+        );
+    }
+    for (name, _) in NETNS_SUBCOMMANDS {
+        assert!(netns::NETNS_SUBCOMMANDS.contains(name), "netns {name}");
+    }
+    for (name, _) in VETH_SUBCOMMANDS {
+        assert!(netns::VETH_SUBCOMMANDS.contains(name), "veth {name}");
+    }
+    assert!(subcommands(&netns::NETNS).is_some() && subcommands(&unshare::TOOL).is_none());
+}
+
 /// Bash fed a command line the way readline does it: `COMP_LINE`/`COMP_POINT`, and `COMP_WORDS` split at
 /// whitespace and at `=`/`:` (bash's COMP_WORDBREAKS). A stand-in command `mycmd` has its own completion
 /// function, so hand-over is visible: it replies with what it was given.
