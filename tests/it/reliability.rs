@@ -758,6 +758,11 @@ const CHECKS: &[Check] = &[
         privileges_nsenter_setgroups_denied,
     ),
     ("unshare --init reaps orphans", unshare_init),
+    ("signals: nsenter job control", signal_nsenter_stop_continue),
+    (
+        "signals: unshare --init forwards SIGTERM",
+        signal_unshare_init_forwards,
+    ),
 ];
 
 /// Checks that wait for a tool (run by the ignored `checks_pending`).
@@ -775,10 +780,44 @@ fn run_checks(checks: &[Check]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn checks() {
-    let failures = run_checks(CHECKS);
+/// The passing checks whose name starts with one of `groups` (or none of `ALL_GROUPS` when empty); split into
+/// several tests so the test harness can run them side by side (most of their time is spent waiting).
+fn run_check_group(groups: &[&str]) {
+    let selected: Vec<Check> = CHECKS
+        .iter()
+        .filter(|(name, _)| {
+            if groups.is_empty() {
+                !CHECK_GROUPS.iter().any(|g| name.starts_with(g))
+            } else {
+                groups.iter().any(|g| name.starts_with(g))
+            }
+        })
+        .copied()
+        .collect();
+    let failures = run_checks(&selected);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+const CHECK_GROUPS: &[&str] = &["fault", "signals", "fd hygiene"];
+
+#[test]
+fn checks_faults() {
+    run_check_group(&["fault"]);
+}
+
+#[test]
+fn checks_signals() {
+    run_check_group(&["signals"]);
+}
+
+#[test]
+fn checks_fds() {
+    run_check_group(&["fd hygiene"]);
+}
+
+#[test]
+fn checks_other() {
+    run_check_group(&[]);
 }
 
 /// `cargo test --test it reliability::checks_pending -- --ignored`
@@ -1959,6 +1998,99 @@ fn unshare_init() -> Result<(), String> {
         if t.run.stdout() != "done\n" {
             return Err(format!("orphans not reaped: {}", describe(&t)));
         }
+    }
+    Ok(())
+}
+
+/// The children of `pid` (from /proc/PID/task/PID/children).
+fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The first child of `pid`, waiting up to two seconds for it to appear.
+fn wait_child(pid: i32) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if let Some(&c) = children_of(pid).first() {
+            return Some(c);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn process_state(pid: i32) -> char {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let close = s.rfind(')')?;
+            s[close + 1..].split_whitespace().next()?.chars().next()
+        })
+        .unwrap_or('?')
+}
+
+/// Job control through a forked nsenter (nsenter.md §7): the child stops → nsenter stops itself; SIGCONT to
+/// nsenter continues the child; the child's status comes back.
+fn signal_nsenter_stop_continue() -> Result<(), String> {
+    for v in variants() {
+        let target = target_in_new_ns(v, &["-pf"]);
+        let args = nsenter_pid_args(v, &target, &["sh", "-c", "sleep 1; exit 4"]);
+        let what = format!(
+            "[{v:?}] nsenter {} (child stopped, parent continued)",
+            args.join(" ")
+        );
+        let command = tool_command("nsenter", &args, v, false, &[]);
+        let problem = std::sync::Mutex::new(None::<String>);
+        let t = run_tracked_with(command, what, &args, Duration::from_secs(30), |pid| {
+            let Some(child) = wait_child(pid) else {
+                *problem.lock().unwrap() = Some("nsenter did not fork".into());
+                return;
+            };
+            kill(child, libc::SIGSTOP);
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while process_state(pid) != 'T' && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if process_state(pid) != 'T' {
+                *problem.lock().unwrap() = Some("nsenter did not stop with its child".into());
+            }
+            kill(pid, libc::SIGCONT);
+        });
+        if let Some(p) = problem.lock().unwrap().take() {
+            return Err(format!("{p}: {}", describe(&t)));
+        }
+        expect_code(&t, 4)?;
+    }
+    Ok(())
+}
+
+/// `--init` passes SIGTERM on to the program (unshare.md §11.6).
+fn signal_unshare_init_forwards() -> Result<(), String> {
+    for v in variants() {
+        let args = strings(&[
+            "-rpf",
+            "--init",
+            "sh",
+            "-c",
+            "trap 'exit 9' TERM; sleep 5 & wait",
+        ]);
+        let what = format!("[{v:?}] unshare {} (SIGTERM to the init)", args.join(" "));
+        let command = tool_command("unshare", &args, v, false, &[]);
+        let t = run_tracked_with(command, what, &args, Duration::from_secs(30), |pid| {
+            if let Some(init) = wait_child(pid) {
+                // Let the program start and install its trap.
+                let _ = wait_child(init);
+                std::thread::sleep(Duration::from_millis(300));
+                kill(init, libc::SIGTERM);
+            }
+        });
+        expect_code(&t, 9)?;
     }
     Ok(())
 }
