@@ -117,16 +117,28 @@ impl Column {
     }
 }
 
-/// Parses a `-o` list; nsbox names the empty entries util-linux 2.42 passes over silently.
+/// Parses a `-o` list. Like util-linux, an unknown name is reported with the rest of the list
+/// (`-o NS,BOGUS,TYPE` → `unknown column: BOGUS,TYPE`); nsbox names the empty entries util-linux 2.42
+/// passes over silently.
 pub fn parse_list(list: &str) -> Result<Vec<Column>> {
-    list.split(',')
-        .map(|name| {
-            if name.is_empty() {
-                return Err(Error::new("unknown column: ''"));
-            }
-            Column::from_name(name).ok_or_else(|| Error::new(format!("unknown column: {name}")))
-        })
-        .collect()
+    let mut columns = Vec::new();
+    let mut rest = list;
+    loop {
+        let (name, tail) = match rest.split_once(',') {
+            Some((name, tail)) => (name, Some(tail)),
+            None => (rest, None),
+        };
+        if name.is_empty() {
+            return Err(Error::new("unknown column: ''"));
+        }
+        let column =
+            Column::from_name(name).ok_or_else(|| Error::new(format!("unknown column: {rest}")))?;
+        columns.push(column);
+        match tail {
+            Some(tail) => rest = tail,
+            None => return Ok(columns),
+        }
+    }
 }
 
 /// One cell.
@@ -361,6 +373,10 @@ mod tests {
         assert_eq!(
             parse_list("ns,Type").unwrap(),
             vec![Column::Ns, Column::Type]
+        );
+        assert_eq!(
+            parse_list("NS,BOGUS,TYPE").unwrap_err().message(),
+            "unknown column: BOGUS,TYPE"
         );
     }
 }

@@ -158,6 +158,21 @@ fn parse_tree_kind(value: Option<&str>) -> Result<TreeKind> {
     }
 }
 
+/// A decimal number as util-linux's `strtoxx_or_err` takes it: `what: 'TEXT'`, with `: Numerical result out
+/// of range` when it is a number too large for the type.
+fn parse_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::new(format!("{what}: '{text}'")));
+    }
+    digits.parse().map_err(|_| {
+        Error::new(format!(
+            "{what}: '{text}': {}",
+            ns_common::error::strerror(libc::ERANGE)
+        ))
+    })
+}
+
 /// Parses the arguments into a [`Config`], checking what util-linux checks, in its order.
 pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     let mut json = false;
@@ -190,10 +205,7 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
             "persistent" => config.persistent = true,
             "task" => {
                 let text = m.value_str();
-                let pid = text
-                    .parse::<i32>()
-                    .map_err(|_| Error::new(format!("invalid PID argument: '{text}'")))?;
-                config.task = Some(pid);
+                config.task = Some(parse_number(&text, "invalid PID argument")?);
             }
             "filter" => filter_text = Some(m.value_str()),
             "raw" => raw = true,
@@ -232,12 +244,7 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     };
     if let Some(word) = operands.first() {
         let text = word.to_string_lossy();
-        let ino = text
-            .parse::<u64>()
-            .ok()
-            .filter(|_| text.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| Error::new(format!("invalid namespace argument: '{text}'")))?;
-        config.namespace = Some(ino);
+        config.namespace = Some(parse_number(&text, "invalid namespace argument")?);
     }
     if config.task.is_some() && config.namespace.is_some() {
         return Err(Error::new("--task is mutually exclusive with <namespace>"));
@@ -410,6 +417,11 @@ mod tests {
         );
         assert_eq!(err(&["-t", "foo"]), "unknown namespace type: foo");
         assert_eq!(err(&["abc"]), "invalid namespace argument: 'abc'");
+        assert_eq!(
+            err(&["-p", "99999999999"]),
+            "invalid PID argument: '99999999999': Numerical result out of range"
+        );
+        assert_eq!(err(&["-p", "x1"]), "invalid PID argument: 'x1'");
     }
 
     #[test]
