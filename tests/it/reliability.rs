@@ -758,6 +758,10 @@ const CHECKS: &[Check] = &[
         privileges_nsenter_setgroups_denied,
     ),
     ("unshare --init reaps orphans", unshare_init),
+    (
+        "privileges: never re-exec /proc/self/exe",
+        never_reexec_self,
+    ),
     ("signals: nsenter job control", signal_nsenter_stop_continue),
     (
         "signals: unshare --init forwards SIGTERM",
@@ -2091,6 +2095,54 @@ fn signal_unshare_init_forwards() -> Result<(), String> {
             }
         });
         expect_code(&t, 9)?;
+    }
+    Ok(())
+}
+
+/// CVE-2019-5736: after joining namespaces no tool re-executes itself (`/proc/self/exe` or its own path); the
+/// only execs are the tool's own start and the user's program (and newuidmap/newgidmap, never ourselves).
+fn never_reexec_self() -> Result<(), String> {
+    for v in variants() {
+        let mut cases: Vec<(&str, Vec<String>)> = vec![
+            ("unshare", strings(&["-rpf", "--mount-proc", "true"])),
+            ("unshare", strings(&["-rf", "--kill-child", "true"])),
+            ("unshare", strings(&["-rpf", "--init", "true"])),
+        ];
+        if v == Variant::Root {
+            cases.push((
+                "unshare",
+                strings(&["-r", "--map-users=1:100000:10", "true"]),
+            ));
+        }
+        let target = target_in_new_ns(v, &["-r", "-pf"]);
+        let pid = target.pid.to_string();
+        cases.push((
+            "nsenter",
+            strings(&["-t", &pid, "-U", "-p", "--preserve-credentials", "true"]),
+        ));
+        let netns = (v == Variant::Root).then(TempNetns::new);
+        if let Some(ns) = &netns {
+            cases.push(("netns", strings(&["exec", &ns.name, "true"])));
+        }
+        for (tool, args) in cases {
+            let calls = traced(v, tool, &args, "execve,execveat")?;
+            let own = tool_path(tool, v).display().to_string();
+            let reexec: Vec<&String> = calls
+                .iter()
+                .skip(1)
+                .filter(|c| {
+                    c.contains("/proc/self/exe")
+                        || c.contains(&format!("\"{own}\""))
+                        || c.starts_with("execveat(")
+                })
+                .collect();
+            if calls.is_empty() || !reexec.is_empty() {
+                return Err(format!(
+                    "[{v:?}] {tool} {}: re-executed itself: {reexec:?}\n      calls: {calls:?}",
+                    args.join(" ")
+                ));
+            }
+        }
     }
     Ok(())
 }
