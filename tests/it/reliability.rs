@@ -501,6 +501,15 @@ const TABLE: &[Row] = &[
     row("veth", &["add", "nsbrela", "nsbrelb", "--netns", "nsbrel-nosuch"], 1, "veth: cannot open network namespace \"nsbrel-nosuch\": No such file or directory\n"),
     row("veth", &["del", "nsbrel-nosuch"], 1, "veth: Cannot find device \"nsbrel-nosuch\"\n"),
     row("veth", &["del", "lo"], 1, "veth: lo is not a veth device\n"),
+    // ---- the same through the multicall binary (multicall.md; getopt prefix = the applet name) ----
+    row("nsbox", &["unshare", "--bogus"], 1, "unshare: unrecognized option '--bogus'\nTry 'unshare --help' for more information.\n"),
+    row("nsbox", &["nsenter", "-t", "0", "-n", "true"], 1, "nsenter: invalid PID argument\n"),
+    row("nsbox", &["lsns", "-t", "foo"], 1, "lsns: unknown namespace type: foo\n"),
+    row("nsbox", &["netns", "add", "a/b"], 255, "Invalid netns name \"a/b\"\n"),
+    row("nsbox", &["veth", "add", "a/b", "nsbrelp"], 1, "veth: invalid interface name 'a/b'\n"),
+    row("nsbox", &["pivot_root"], 1, "pivot_root: bad usage\nTry 'pivot_root --help' for more information.\n"),
+    row("nsbox", &["switch_root", "-x"], 1, "switch_root: invalid option -- 'x'\nTry 'switch_root --help' for more information.\n"),
+    row("nsbox", &["nsbrel-nosuch"], 127, "nsbox: applet not found: nsbrel-nosuch\n"),
 ];
 
 /// Rows whose tool does not give the spec's answer yet (run by the ignored `bad_input_pending`).
@@ -1687,6 +1696,7 @@ fn fd_hygiene_unshare() -> Result<(), String> {
         ] {
             cases.push((v, "unshare", strings(args)));
         }
+        cases.push((v, "nsbox", strings(&["unshare", "-rf"])));
     }
     if is_root() {
         cases.push((
