@@ -501,6 +501,27 @@ const TABLE: &[Row] = &[
     row("veth", &["add", "nsbrela", "nsbrelb", "--netns", "nsbrel-nosuch"], 1, "veth: cannot open network namespace \"nsbrel-nosuch\": No such file or directory\n"),
     row("veth", &["del", "nsbrel-nosuch"], 1, "veth: Cannot find device \"nsbrel-nosuch\"\n"),
     row("veth", &["del", "lo"], 1, "veth: lo is not a veth device\n"),
+    // ---- veth: numbers, addresses and names checked before any request (netns.md §B.1; nsbox wording) ----
+    row("veth", &["add", "nsbrela", "nsbrelb", "--mtu", "10"], 1, "veth: invalid MTU '10' (68-65535)\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--mtu", "99999"], 1, "veth: invalid MTU '99999' (68-65535)\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--mtu", "abc"], 1, "veth: invalid MTU 'abc' (68-65535)\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--mtu", "-1"], 1, "veth: invalid MTU '-1' (68-65535)\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--addr", "10.0.0.1/33"], 1, "veth: invalid address '10.0.0.1/33'\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--addr", "1.2.3.4.5"], 1, "veth: invalid address '1.2.3.4.5'\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--addr", "10.0.0.1/"], 1, "veth: invalid address '10.0.0.1/'\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrelb", "--peer-addr", "fe80::1/129"], 1, "veth: invalid address 'fe80::1/129'\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela"], 1, "veth: 'add' needs NAME and PEER\nTry 'veth --help' for more information.\n"),
+    row("veth", &["add", "nsbrela", "nsbrela"], 1, "veth: NAME and PEER are both 'nsbrela' in the same network namespace\nTry 'veth --help' for more information.\n"),
+    row("veth", &["frob"], 1, "veth: unknown subcommand 'frob'\nTry 'veth --help' for more information.\n"),
+    row("veth", &["del"], 1, "veth: 'del' needs NAME\nTry 'veth --help' for more information.\n"),
+    // ---- netns: global options (iproute2 style) and PIDs ----
+    row("netns", &["--bogus"], 255, "Option \"--bogus\" is unknown, try \"netns -help\".\n"),
+    row("netns", &["-n"], 255, "Option \"-n\" requires an argument, try \"netns -help\".\n"),
+    row("netns", &["-n", "nsbrel-nosuch", "list"], 255, "Cannot open network namespace \"nsbrel-nosuch\": No such file or directory\n"),
+    row("netns", &["attach", "{tag}", "-5"], 1, "Invalid PID: -5\n"),
+    row("netns", &["identify", "-5"], 1, "Specified string '-5' is not a pid\n"),
+    // ---- unshare: (uid_t)-1 is not a uid (§2.1) ----
+    row("unshare", &["--map-user=4294967295", "true"], 1, "unshare: failed to parse uid '4294967295'\n"),
     // ---- the same through the multicall binary (multicall.md; getopt prefix = the applet name) ----
     row("nsbox", &["unshare", "--bogus"], 1, "unshare: unrecognized option '--bogus'\nTry 'unshare --help' for more information.\n"),
     row("nsbox", &["nsenter", "-t", "0", "-n", "true"], 1, "nsenter: invalid PID argument\n"),
@@ -514,12 +535,13 @@ const TABLE: &[Row] = &[
 
 /// Rows whose tool does not give the spec's answer yet (run by the ignored `bad_input_pending`).
 const PENDING: &[Row] = &[
-    // unshare.md §2.1: 4294967295 (= -1 as uid_t) is not a uid; today it reaches the kernel's uid_map write.
+    // netns.md §A.2 / strict PIDs: a PID beyond pid_t is "Invalid PID" (iproute2 6.1 says so too); today netns
+    // tries /proc/99999999999/ns/net.
     row(
-        "unshare",
-        &["--map-user=4294967295", "true"],
+        "netns",
+        &["attach", "{tag}", "99999999999"],
         1,
-        "unshare: failed to parse uid '4294967295'\n",
+        "Invalid PID: 99999999999\n",
     ),
 ];
 
