@@ -522,6 +522,20 @@ const TABLE: &[Row] = &[
     row("netns", &["identify", "-5"], 1, "Specified string '-5' is not a pid\n"),
     // ---- unshare: (uid_t)-1 is not a uid (§2.1) ----
     row("unshare", &["--map-user=4294967295", "true"], 1, "unshare: failed to parse uid '4294967295'\n"),
+    // ---- lsns -Q: nsbox's syntax errors keep the prefix and say what was expected where (lsns.md §7) ----
+    row("lsns", &["-Q", "NPROCS >"], 1, "lsns: failed to parse \"NPROCS >\": syntax error at byte 8: unexpected end of expression, expected a value, a column name, 'not' or '('\n"),
+    row("lsns", &["-Q", "NPROCS == -1"], 1, "lsns: failed to parse \"NPROCS == -1\": syntax error at byte 10: unexpected character '-'\n"),
+    row("lsns", &["-Q", "TYPE =~ TYPE"], 1, "lsns: failed to parse \"TYPE =~ TYPE\": syntax error at byte 8: unexpected column name TYPE, expected a string literal (the regular expression)\n"),
+    row("lsns", &["-Q", "NS Eq 1"], 1, "lsns: failed to parse \"NS Eq 1\": syntax error at byte 3: unexpected column name Eq, expected an operator or the end of the expression\n"),
+    row("lsns", &["-Q", "NS == 'abc"], 1, "lsns: failed to parse \"NS == 'abc\": syntax error at byte 6: unterminated string\n"),
+    row("lsns", &["-Q", "NPROCS == 99999999999999999999999"], 1, "lsns: failed to parse \"NPROCS == 99999999999999999999999\": syntax error at byte 10: number too large\n"),
+    row("lsns", &["-Q", "NETNSID == 0"], 1, "lsns: failed to apply filter: Invalid argument\n"),
+    // ---- nsenter -N and credentials (nsenter.md §8, nsbox wording for -N) ----
+    row("nsenter", &["-N", "99", "-t", "{pid}", "true"], 1, "nsenter: cannot get fd 99 of process {pid}: Bad file descriptor\n"),
+    row("nsenter", &["-N", "0", "-t", "{pid}", "true"], 1, "nsenter: fd 0 of process {pid} is not a socket\n"),
+    row("nsenter", &["-N", "abc", "-t", "{pid}", "true"], 1, "nsenter: failed to parse fd: 'abc'\n"),
+    row("nsenter", &["-N", "3", "true"], 1, "nsenter: no target PID specified\n"),
+    row("nsenter", &["-t", "{pid}", "-S", "-1", "-n", "true"], 1, "nsenter: failed to parse uid: '-1'\n"),
     // ---- the same through the multicall binary (multicall.md; getopt prefix = the applet name) ----
     row("nsbox", &["unshare", "--bogus"], 1, "unshare: unrecognized option '--bogus'\nTry 'unshare --help' for more information.\n"),
     row("nsbox", &["nsenter", "-t", "0", "-n", "true"], 1, "nsenter: invalid PID argument\n"),
