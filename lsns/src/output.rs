@@ -29,6 +29,7 @@ pub struct Table {
     pub children: Vec<Vec<usize>>,
     /// The shown column that carries the tree glyphs, if the layout is a tree.
     pub tree_column: Option<usize>,
+    pub layout: Layout,
 }
 
 impl Table {
@@ -102,6 +103,7 @@ impl Table {
             roots,
             children,
             tree_column,
+            layout,
         }
     }
 
@@ -301,6 +303,16 @@ fn cut(s: &str, width: usize) -> String {
     s.chars().take(width).collect()
 }
 
+/// util-linux's width hints, as observed: PID and PPID 5, TYPE 5 except in the owner and parent trees
+/// (2.42 dropped it there; 2.38 still pads).
+fn width_hint(column: Column, layout: Layout) -> usize {
+    match column {
+        Column::Pid | Column::Ppid => 5,
+        Column::Type if !matches!(layout, Layout::Tree(TreeKind::Owner | TreeKind::Parent)) => 5,
+        _ => 0,
+    }
+}
+
 /// The terminal width when stdout is a terminal.
 fn terminal_width() -> Option<usize> {
     let stdout = std::io::stdout();
@@ -357,14 +369,30 @@ fn render_table(table: &Table, config: &Config) -> String {
         printed.push(out_lines);
     }
     let headers: Vec<&str> = table.columns.iter().map(|c| c.name()).collect();
-    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+    let mut data_widths = vec![0; ncol];
     for lines in &printed {
         for line in lines {
             for (c, cell) in line.iter().enumerate() {
-                widths[c] = widths[c].max(display_width(cell));
+                data_widths[c] = data_widths[c].max(display_width(cell));
             }
         }
     }
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .zip(&data_widths)
+        .enumerate()
+        .map(|(c, (h, &data))| {
+            let header = display_width(h);
+            // libsmartcols widens a column to its width hint once the data is as wide as the header
+            // (`PID` with 4-digit PIDs is 5 wide, with PID 2 only 3).
+            let hint = width_hint(table.columns[c], table.layout);
+            if data >= header {
+                data.max(hint)
+            } else {
+                header
+            }
+        })
+        .collect();
     if !config.no_truncate {
         if let (Some(term), Some(cmd)) = (
             terminal_width(),

@@ -983,6 +983,9 @@ const DIFFERENTIAL_CASES: &[(&[&str], usize)] = &[
     (&["-u", "-W"], 2),
     (&["-n", "-l", "-o", "+PATH", "-t", "ipc"], 2),
     (&["--output", "NS,NPROCS,TYPE", "-l"], 1),
+    // Width hints: PID/PPID are 5 wide once a value is as wide as the header, TYPE too.
+    (&["-t", "uts", "-o", "NS,TYPE,NPROCS,PID,PPID"], 2),
+    (&["-t", "user", "-o", "NS,TYPE,NPROCS,PPID,UID"], 2),
 ];
 
 #[test]
