@@ -179,7 +179,7 @@ unset LC_ALL
 if [ $quick = 1 ]; then
     rounds=1 fast_runs=30 fast_warm=3 net_runs=10 veth_runs=5 net_cycles=5 net_rounds=1 lsns_small=5 lsns_mid=2 lsns_big=0
 else
-    rounds=10 fast_runs=500 fast_warm=30 net_runs=100 veth_runs=30 net_cycles=50 net_rounds=5 lsns_small=30 lsns_mid=7 lsns_big=3
+    rounds=10 fast_runs=500 fast_warm=30 net_runs=100 veth_runs=30 net_cycles=50 net_rounds=5 lsns_small=30 lsns_mid=9 lsns_big=5
 fi
 
 rows=()     # markdown table rows
@@ -278,10 +278,12 @@ if wants unshare; then
         ours "$O/unshare -Ur --pid --fork true" \
         util "$UL/unshare -Ur --pid --fork true" \
         busybox "$BUSYBOX unshare -Ur --pid --fork /usr/bin/true" \
-        floor "$HB/floor"
+        floor "$HB/floor" \
+        multicall "$O/nsbox unshare -Ur --pid --fork true"
     compare '`unshare -Ur --pid --fork true`' ours util "util-linux" 0.6
     compare '`unshare -Ur --pid --fork true`' ours busybox "busybox-static" 1
     compare '`unshare -Ur --pid --fork true`' ours floor "floor ($floor_kind C, bench/floor)" 1.15
+    compare '`nsbox unshare -Ur --pid --fork true` (multicall)' multicall util "util-linux" —
     notes+=("busybox runs \`/usr/bin/true\` by its path: given plain \`true\` it would exec its own built-in applet instead of the program the others run.")
 fi
 
@@ -590,6 +592,10 @@ report=$OUT/BENCHMARKS.partial.md
         echo "$size_report"
         echo '```'
     fi
+    if [ -f bench/analysis.md ]; then
+        echo
+        cat bench/analysis.md
+    fi
     echo
     echo "## Machine and versions"
     echo
@@ -603,7 +609,7 @@ report=$OUT/BENCHMARKS.partial.md
     echo "| rustc | $rustc_version |"
     echo "| util-linux | $("$UL/unshare" --version | head -1) |"
     echo "| iproute2 | $(ip -V | head -1) |"
-    echo "| busybox | $("$BUSYBOX" 2>&1 | head -1 | cut -d' ' -f1-3) (Debian busybox-static) |"
+    echo "| busybox | $("$BUSYBOX" 2>&1 | head -1 | sed 's/ multi-call binary.*//') (busybox-static) |"
     echo "| hyperfine | $(hyperfine --version) — $fast_runs runs (+$fast_warm warm-up) per fast case, netns $net_runs, veth $veth_runs, lsns $lsns_small/$lsns_mid/$lsns_big |"
     echo "| environment | LANG=$LANG, PATH=$PATH |"
     echo "| load average | $load_before before, $load_after after ($elapsed s) |"
