@@ -104,10 +104,16 @@ printf '%s\n' "${COMPREPLY[@]}"
 
 /// The replies bash's completion of `file` gives for `line` (the cursor at its end), sorted.
 fn complete_bash(file: &str, line: &str) -> Vec<String> {
+    complete_bash_with(file, line, "")
+}
+
+/// As [`complete_bash`], with `prelude` run first (e.g. loading bash-completion).
+fn complete_bash_with(file: &str, line: &str, prelude: &str) -> Vec<String> {
     let path = repo().join("completions/bash").join(file);
     let func = format!("_nsbox_{}", file.replace(['-', '.'], "_"));
+    let script = format!("{prelude}\n{DRIVER}");
     let out = Command::new("bash")
-        .args(["--norc", "--noprofile", "-c", DRIVER, "driver"])
+        .args(["--norc", "--noprofile", "-c", &script, "driver"])
         .arg(&path)
         .args([&func, line])
         .current_dir(repo())
@@ -174,6 +180,25 @@ fn bash_unshare() {
         "unshare -w /tmp mycmd ",
         &["mycmd-cword=1", "mycmd-cur=", "mycmd-line=mycmd "],
     );
+}
+
+/// With the bash-completion package loaded (as in an interactive shell), the wrapped command's completion comes
+/// through its `_command_offset`: `ls`'s options after `unshare -r`, `nsenter -t 1 -a`, `netns exec NAME`.
+#[test]
+fn bash_hand_over_through_bash_completion() {
+    let prelude = "source /usr/share/bash-completion/bash_completion || exit 98";
+    for (file, line) in [
+        ("unshare", "unshare -r --map-users=0:1:1 ls --colo"),
+        ("nsenter", "nsenter -t 1 -a ls --colo"),
+        ("netns", "netns exec left ls --colo"),
+        ("nsbox", "nsbox unshare -r ls --colo"),
+    ] {
+        let got = complete_bash_with(file, line, prelude);
+        assert!(
+            got.iter().any(|w| w == "--color"),
+            "{line:?}: {got:?} (apt-get install bash-completion)"
+        );
+    }
 }
 
 #[test]
