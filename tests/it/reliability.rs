@@ -165,8 +165,9 @@ fn run_tracked_with(
     during(pgid);
     let (output, timed_out) = wait_with_timeout(child, timeout);
     let mut left = Vec::new();
-    // A process that is exiting right now may still show briefly; give the group a moment to drain.
-    let deadline = Instant::now() + Duration::from_secs(2);
+    // A process that is exiting right now, or an orphan waiting for init to reap it, may still show briefly
+    // (longer on a loaded machine); give the group a moment to drain.
+    let deadline = Instant::now() + Duration::from_secs(5);
     let mut members = group_members(pgid);
     while !members.is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -1488,7 +1489,7 @@ fn signal_unshare_forward() -> Result<(), String> {
                 "--forward-signals",
                 "sh",
                 "-c",
-                "trap 'kill $!; exit 5' TERM; sleep 5 & wait",
+                "trap 'kill $!; wait; exit 5' TERM; sleep 5 & wait",
             ],
             Duration::from_millis(300),
             &[libc::SIGTERM],
