@@ -47,8 +47,7 @@ nprocs() { local p=(/proc/[0-9]*); echo ${#p[@]}; }
 
 # spawn N: N sleeping processes in four groups of namespaces; returns when all are running.
 spawn() {
-    local n=$1 per=$(($1 / 4)) before flags i
-    before=$(nprocs)
+    local n=$1 per=$(($1 / 4)) flags i
     local sets=("" "--uts --ipc" "--net --mount" "--user --map-root-user --uts --net --cgroup")
     for i in 0 1 2 3; do
         flags=${sets[$i]}
@@ -67,13 +66,16 @@ spawn() {
         ) </dev/null >/dev/null 2>&1 &
         groups_pids+=($!)
     done
-    # Each group adds `unshare` + `sh` + its sleepers.
-    local want=$((before + n + 8))
+    # Each group is `unshare` + `sh` + its sleepers, all in the group's process group (counted there, so
+    # other processes coming and going on the machine do not matter).
+    local want=$((n + 8)) groups have
+    groups=$(IFS=,; echo "${groups_pids[*]}")
     for _ in $(seq 1200); do
-        [ "$(nprocs)" -ge "$want" ] && return 0
+        have=$(pgrep -c -g "$groups" || true)
+        [ "$have" -ge "$want" ] && return 0
         sleep 0.1
     done
-    echo "lsns.sh: only $(nprocs) of $want processes after 120 s" >&2
+    echo "lsns.sh: only $have of $want processes after 120 s" >&2
     exit 1
 }
 
