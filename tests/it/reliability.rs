@@ -813,6 +813,8 @@ const CHECKS: &[Check] = &[
         "signals: unshare --init forwards SIGTERM",
         signal_unshare_init_forwards,
     ),
+    ("nsenter: one pidfd for every setns", nsenter_one_pidfd),
+    ("nsenter: PID:INODE with the right inode", nsenter_pid_inode),
 ];
 
 /// Checks that wait for a tool (run by the ignored `checks_pending`).
@@ -2190,6 +2192,81 @@ fn never_reexec_self() -> Result<(), String> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// nsenter joins through one pidfd (nsenter.md §4, §10.3): one `pidfd_open`, and every setns uses its fd.
+fn nsenter_one_pidfd() -> Result<(), String> {
+    for v in variants() {
+        let target = target_in_new_ns(v, &["-r", "-n", "-u", "-i"]);
+        let pid = target.pid.to_string();
+        for args in [
+            strings(&[
+                "-t",
+                &pid,
+                "-U",
+                "-n",
+                "-u",
+                "-i",
+                "--preserve-credentials",
+                "true",
+            ]),
+            strings(&["-t", &pid, "-a", "--preserve-credentials", "true"]),
+        ] {
+            let calls = traced(v, "nsenter", &args, "pidfd_open,setns")?;
+            let opens: Vec<&String> = calls
+                .iter()
+                .filter(|c| c.starts_with("pidfd_open("))
+                .collect();
+            let fd = opens
+                .first()
+                .and_then(|c| c.rsplit("= ").next())
+                .map(str::trim)
+                .unwrap_or("?")
+                .to_string();
+            let setns: Vec<&String> = calls.iter().filter(|c| c.starts_with("setns(")).collect();
+            let ok = opens.len() == 1
+                && !setns.is_empty()
+                && setns.iter().all(|c| c.starts_with(&format!("setns({fd},")));
+            if !ok {
+                return Err(format!(
+                    "[{v:?}] nsenter {}: expected one pidfd used for every setns; calls:\n      {}",
+                    args.join(" "),
+                    calls.join("\n      ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The inode of a pidfd for `pid` (pidfs: the `PID:INODE` form of `nsenter -t`).
+fn pidfd_inode(pid: i32) -> Option<u64> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1; nothing is borrowed.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: fd is a valid, owned file descriptor just returned by the kernel.
+    let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    std::os::unix::fs::MetadataExt::ino(&file.metadata().ok()?).into()
+}
+
+/// `nsenter -t PID:INODE` with the right inode joins (the wrong one is a bad-input row).
+fn nsenter_pid_inode() -> Result<(), String> {
+    for v in variants() {
+        let target = target_in_new_ns(v, &["-n"]);
+        let Some(ino) = pidfd_inode(target.pid) else {
+            return Err("pidfd_open failed in the test".into());
+        };
+        let spec = format!("{}:{ino}", target.pid);
+        let mut args = strings(&["-t", &spec, "-n"]);
+        if v == Variant::Rootless {
+            args.extend(strings(&["-U", "--preserve-credentials"]));
+        }
+        args.push("true".into());
+        clean_success(&run_tool(v, &[], "nsenter", &args))?;
     }
     Ok(())
 }
