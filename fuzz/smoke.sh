@@ -31,8 +31,11 @@ for target in "${targets[@]}"; do
     [ -d "seeds/$target" ] && seeds=("seeds/$target")
     echo "fuzz: $target for ${seconds}s"
     start=$(date +%s)
+    dict=()
+    [ -f "dicts/$target.dict" ] && dict=("-dict=dicts/$target.dict")
     cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>"corpus/$target.log" ||
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
+        2>"corpus/$target.log" ||
         { tail -40 "corpus/$target.log"; echo "fuzz: $target FAILED (input in fuzz/artifacts/$target/)"; exit 1; }
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "corpus/$target.log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: $target ok: $runs inputs in $(( $(date +%s) - start ))s, corpus $(ls "corpus/$target" | wc -l)"
