@@ -149,6 +149,9 @@ pub enum Value {
     Str(String),
     /// Several entries (NSFS): one per line in a table, `,`-joined elsewhere.
     Lines(Vec<String>),
+    /// Text from the kernel that need not be UTF-8 (COMMAND): printed byte for byte, escaped as the
+    /// output mode escapes invalid sequences.
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -157,7 +160,16 @@ impl Value {
             Value::Empty => true,
             Value::Str(s) => s.is_empty(),
             Value::Lines(l) => l.is_empty(),
+            Value::Bytes(b) => b.is_empty(),
             Value::Int(_) => false,
+        }
+    }
+
+    /// The value as one line of bytes (lists joined by `,`).
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Value::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            other => std::borrow::Cow::Owned(other.text().into_bytes()),
         }
     }
 
@@ -168,6 +180,7 @@ impl Value {
             Value::Int(n) => n.to_string(),
             Value::Str(s) => s.clone(),
             Value::Lines(l) => l.join(","),
+            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
         }
     }
 }
@@ -231,8 +244,8 @@ fn namespace_value(
         Column::Ppid => opt_int(process.map(|p| p.ppid)),
         Column::Command => match process {
             Some(p) => match &p.command {
-                Some(c) if !c.is_empty() => Value::Str(c.clone()),
-                _ => Value::Str(p.comm.clone()),
+                Some(c) if !c.is_empty() => Value::Bytes(c.clone()),
+                _ => Value::Bytes(p.comm.clone()),
             },
             None => Value::Empty,
         },

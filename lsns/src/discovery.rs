@@ -39,9 +39,9 @@ pub struct Process {
     pub pid: i32,
     pub ppid: i32,
     pub uid: u32,
-    /// `comm` from /proc/PID/stat, the fallback for an empty command line.
-    pub comm: String,
-    pub command: Option<String>,
+    /// `comm` from /proc/PID/stat, the fallback for an empty command line (bytes: not always UTF-8).
+    pub comm: Vec<u8>,
+    pub command: Option<Vec<u8>>,
     /// Inode per kind, in [`NsKind::ALL`] order; 0 when not read.
     pub ns: [u64; 8],
 }
@@ -164,13 +164,13 @@ fn read_at(dir: BorrowedFd<'_>, name: &str, buf: &mut Vec<u8>) -> Result<(), Err
 }
 
 /// `(comm, ppid)` from the content of /proc/PID/stat; `None` when it is short or malformed.
-pub fn parse_stat(stat: &[u8]) -> Option<(String, i32)> {
+pub fn parse_stat(stat: &[u8]) -> Option<(Vec<u8>, i32)> {
     let open = stat.iter().position(|&b| b == b'(')?;
     let close = stat.iter().rposition(|&b| b == b')')?;
     if close < open {
         return None;
     }
-    let comm = String::from_utf8_lossy(&stat[open + 1..close]).into_owned();
+    let comm = stat[open + 1..close].to_vec();
     let mut fields = stat[close + 1..]
         .split(|&b| b == b' ')
         .filter(|f| !f.is_empty());
@@ -180,13 +180,12 @@ pub fn parse_stat(stat: &[u8]) -> Option<(String, i32)> {
 }
 
 /// The command line as lsns shows it: NULs become spaces, the trailing NUL goes.
-pub fn command_from_cmdline(raw: &[u8]) -> String {
+pub fn command_from_cmdline(raw: &[u8]) -> Vec<u8> {
     let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
-    let bytes: Vec<u8> = trimmed
+    trimmed
         .iter()
         .map(|&b| if b == 0 { b' ' } else { b })
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+        .collect()
 }
 
 struct Scanner<'r> {
@@ -781,7 +780,7 @@ mod tests {
     #[test]
     fn stat_lines() {
         let (comm, ppid) = parse_stat(b"42 (a) b) c) S 7 42 42 0").unwrap();
-        assert_eq!(comm, "a) b) c");
+        assert_eq!(comm, b"a) b) c");
         assert_eq!(ppid, 7);
         assert!(parse_stat(b"42 (x").is_none());
         assert!(parse_stat(b"42 (x) S").is_none());
@@ -789,9 +788,9 @@ mod tests {
 
     #[test]
     fn cmdlines() {
-        assert_eq!(command_from_cmdline(b"sleep\x00200\x00"), "sleep 200");
-        assert_eq!(command_from_cmdline(b""), "");
-        assert_eq!(command_from_cmdline(b"a b"), "a b");
+        assert_eq!(command_from_cmdline(b"sleep\x00200\x00"), b"sleep 200");
+        assert_eq!(command_from_cmdline(b""), b"");
+        assert_eq!(command_from_cmdline(b"a\xffb"), b"a\xffb");
     }
 
     #[test]

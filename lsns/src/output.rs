@@ -5,6 +5,7 @@ use crate::{Config, TreeKind};
 use ns_common::Result;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputMode {
@@ -234,27 +235,33 @@ fn tree_prefix(lasts: &[bool], glyphs: &Glyphs, continuation: bool) -> String {
 }
 
 /// Table cell encoding: control characters as `\xHH`; outside a UTF-8 locale, non-ASCII bytes too.
-pub fn encode_table(text: &str, utf8: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if ch.is_control() && (ch as u32) < 0x100 {
-            let _ = write!(out, "\\x{:02x}", ch as u32);
-        } else if !ch.is_ascii() && !utf8 {
-            let mut buf = [0u8; 4];
-            for b in ch.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "\\x{b:02x}");
+pub fn encode_table(bytes: &[u8], utf8: bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let hex = |out: &mut String, b: u8| {
+        let _ = write!(out, "\\x{b:02x}");
+    };
+    for chunk in bytes.utf8_chunks() {
+        for ch in chunk.valid().chars() {
+            if ch.is_control() || (!ch.is_ascii() && !utf8) {
+                let mut buf = [0u8; 4];
+                for &b in ch.encode_utf8(&mut buf).as_bytes() {
+                    hex(&mut out, b);
+                }
+            } else {
+                out.push(ch);
             }
-        } else {
-            out.push(ch);
+        }
+        for &b in chunk.invalid() {
+            hex(&mut out, b);
         }
     }
     out
 }
 
 /// Raw encoding: every byte outside printable ASCII, and space and backslash, as `\xHH`.
-pub fn encode_raw(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
+pub fn encode_raw(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
         if b.is_ascii_graphic() && b != b'\\' {
             out.push(b as char);
         } else {
@@ -264,33 +271,39 @@ pub fn encode_raw(text: &str) -> String {
     out
 }
 
-/// A JSON string literal: `\\`, `\"`, `\n`, `\t`, other control characters as `\u00XX`; UTF-8 as is.
-pub fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+/// Appends a JSON string literal: `\\`, `\"`, `\n`, `\t`, other control characters as `\u00XX`; every
+/// other byte as is (UTF-8, and like util-linux, invalid sequences too).
+pub fn json_string_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b if b < 0x20 || b == 0x7f => {
+                let _ = write!(out, "\\u{b:04x}");
             }
-            c => out.push(c),
+            b => out.push(b),
         }
     }
-    out.push('"');
-    out
+    out.push(b'"');
 }
 
-fn json_value(column: Column, value: &Value) -> String {
-    if value.is_empty() {
-        return "null".into();
-    }
+/// A JSON string literal of UTF-8 text.
+pub fn json_string(text: &str) -> String {
+    let mut out = Vec::with_capacity(text.len() + 2);
+    json_string_into(text.as_bytes(), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn json_value_into(column: Column, value: &Value, out: &mut Vec<u8>) {
     match value {
-        Value::Int(n) if column.is_number() => n.to_string(),
-        other => json_string(&other.text()),
+        v if v.is_empty() => out.extend_from_slice(b"null"),
+        Value::Int(n) if column.is_number() => {
+            let _ = write!(out, "{n}");
+        }
+        other => json_string_into(&other.bytes(), out),
     }
 }
 
@@ -336,10 +349,10 @@ fn render_table(table: &Table, config: &Config) -> String {
         for (c, value) in table.cells[row].iter().enumerate() {
             let mut lines: Vec<String> = match value {
                 Value::Lines(l) if !config.no_wrap => {
-                    l.iter().map(|s| encode_table(s, utf8)).collect()
+                    l.iter().map(|s| encode_table(s.as_bytes(), utf8)).collect()
                 }
                 v if v.is_empty() => Vec::new(),
-                v => vec![encode_table(&v.text(), utf8)],
+                v => vec![encode_table(&v.bytes(), utf8)],
             };
             if table.tree_column == Some(c) {
                 let first = tree_prefix(&lasts, glyphs, false);
@@ -450,7 +463,11 @@ fn render_table(table: &Table, config: &Config) -> String {
 fn render_raw(table: &Table, config: &Config) -> String {
     let mut out = String::new();
     if !config.no_headings {
-        let h: Vec<String> = table.columns.iter().map(|c| encode_raw(c.name())).collect();
+        let h: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| encode_raw(c.name().as_bytes()))
+            .collect();
         out.push_str(&h.join(" "));
         out.push('\n');
     }
@@ -466,13 +483,11 @@ fn render_raw(table: &Table, config: &Config) -> String {
             .map(|(c, v)| {
                 if table.tree_column == Some(c) {
                     // The reference keeps the glyphs in raw output, escaped like any other byte.
-                    encode_raw(&format!(
-                        "{}{}",
-                        tree_prefix(&lasts, glyphs, false),
-                        v.text()
-                    ))
+                    let mut cell = tree_prefix(&lasts, glyphs, false).into_bytes();
+                    cell.extend_from_slice(&v.bytes());
+                    encode_raw(&cell)
                 } else {
-                    encode_raw(&v.text())
+                    encode_raw(&v.bytes())
                 }
             })
             .collect();
@@ -497,19 +512,20 @@ fn json_style() -> JsonStyle {
     }
 }
 
-fn json_object_pretty(table: &Table, row: usize, indent: usize, out: &mut String) {
+fn json_object_pretty(table: &Table, row: usize, indent: usize, out: &mut Vec<u8>) {
     let pad = " ".repeat(indent + 3);
     let nested = table.tree_column.is_some() && !table.children[row].is_empty();
     let n = table.columns.len();
     for (c, value) in table.cells[row].iter().enumerate() {
         let key = table.columns[c].name().to_ascii_lowercase();
-        let comma = if c + 1 < n || nested { "," } else { "" };
-        let _ = writeln!(
-            out,
-            "{pad}{}: {}{comma}",
-            json_string(&key),
-            json_value(table.columns[c], value)
-        );
+        out.extend_from_slice(pad.as_bytes());
+        json_string_into(key.as_bytes(), out);
+        out.extend_from_slice(b": ");
+        json_value_into(table.columns[c], value, out);
+        if c + 1 < n || nested {
+            out.push(b',');
+        }
+        out.push(b'\n');
     }
     if nested {
         let _ = writeln!(out, "{pad}\"children\": [");
@@ -519,7 +535,7 @@ fn json_object_pretty(table: &Table, row: usize, indent: usize, out: &mut String
 }
 
 /// A list of objects at `indent` (the column of their braces), joined by `},{`.
-fn json_list_pretty(table: &Table, rows: &[usize], indent: usize, out: &mut String) {
+fn json_list_pretty(table: &Table, rows: &[usize], indent: usize, out: &mut Vec<u8>) {
     let pad = " ".repeat(indent);
     for (k, &row) in rows.iter().enumerate() {
         if k == 0 {
@@ -534,34 +550,31 @@ fn json_list_pretty(table: &Table, rows: &[usize], indent: usize, out: &mut Stri
     }
 }
 
-fn json_object_compact(table: &Table, row: usize, out: &mut String) {
-    out.push('{');
+fn json_object_compact(table: &Table, row: usize, out: &mut Vec<u8>) {
+    out.push(b'{');
     for (c, value) in table.cells[row].iter().enumerate() {
         if c > 0 {
-            out.push(',');
+            out.push(b',');
         }
         let key = table.columns[c].name().to_ascii_lowercase();
-        let _ = write!(
-            out,
-            "{}:{}",
-            json_string(&key),
-            json_value(table.columns[c], value)
-        );
+        json_string_into(key.as_bytes(), out);
+        out.push(b':');
+        json_value_into(table.columns[c], value, out);
     }
     if table.tree_column.is_some() && !table.children[row].is_empty() {
-        out.push_str(",\"children\":[");
+        out.extend_from_slice(b",\"children\":[");
         for (k, &child) in table.children[row].iter().enumerate() {
             if k > 0 {
-                out.push(',');
+                out.push(b',');
             }
             json_object_compact(table, child, out);
         }
-        out.push(']');
+        out.push(b']');
     }
-    out.push('}');
+    out.push(b'}');
 }
 
-fn render_json(table: &Table, key: &str) -> String {
+fn render_json(table: &Table, key: &str) -> Vec<u8> {
     let flat: Vec<usize>;
     let top: &[usize] = if table.tree_column.is_some() {
         &table.roots
@@ -569,43 +582,54 @@ fn render_json(table: &Table, key: &str) -> String {
         flat = table.walk().into_iter().map(|(r, _)| r).collect();
         &flat
     };
-    let mut out = String::new();
+    let mut out = Vec::new();
     match json_style() {
         JsonStyle::Pretty => {
             let _ = writeln!(out, "{{\n   {}: [", json_string(key));
             if top.is_empty() {
-                out.push('\n');
+                out.push(b'\n');
             }
             json_list_pretty(table, top, 6, &mut out);
-            out.push_str("   ]\n}\n");
+            out.extend_from_slice(b"   ]\n}\n");
         }
         JsonStyle::Compact => {
             let _ = write!(out, "{{{}:[", json_string(key));
             for (k, &row) in top.iter().enumerate() {
-                out.push_str(if k > 0 { ",\n" } else { "\n" });
+                out.extend_from_slice(if k > 0 { b",\n" } else { b"\n" });
                 json_object_compact(table, row, &mut out);
             }
-            out.push_str("\n]}\n");
+            out.extend_from_slice(b"\n]}\n");
         }
         JsonStyle::Lines => {
             for &row in top {
                 json_object_compact(table, row, &mut out);
-                out.push('\n');
+                out.push(b'\n');
             }
         }
     }
     out
 }
 
+/// Writes `bytes` to stdout; a closed pipe is not an error (`lsns | head -1`).
+fn print_bytes(bytes: &[u8]) -> Result<i32> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(ns_common::Error::os("write error", e)),
+    }
+}
+
 /// Prints the table in the requested mode; nothing at all when there are no rows (except JSON's empty list).
 pub fn print(table: &Table, config: &Config) -> Result<i32> {
-    let text = match config.mode {
+    let bytes = match config.mode {
         OutputMode::Json => render_json(table, "namespaces"),
-        _ if table.cells.is_empty() => String::new(),
-        OutputMode::Raw => render_raw(table, config),
-        OutputMode::Table => render_table(table, config),
+        _ if table.cells.is_empty() => Vec::new(),
+        OutputMode::Raw => render_raw(table, config).into_bytes(),
+        OutputMode::Table => render_table(table, config).into_bytes(),
     };
-    ns_common::opts::print_stdout(&text)
+    print_bytes(&bytes)
 }
 
 /// `-H`: the columns with their types and descriptions.
@@ -629,9 +653,9 @@ pub fn print_column_list(mode: OutputMode) -> Result<i32> {
                 let _ = writeln!(
                     out,
                     "{} {} {}",
-                    encode_raw(c.name()),
-                    encode_raw(kind(c)),
-                    encode_raw(c.description())
+                    encode_raw(c.name().as_bytes()),
+                    encode_raw(kind(c).as_bytes()),
+                    encode_raw(c.description().as_bytes())
                 );
             }
         }
@@ -660,16 +684,22 @@ mod tests {
     #[test]
     fn encodings() {
         assert_eq!(
-            encode_raw("sh -c \\x\"é"),
+            encode_raw("sh -c \\x\"é".as_bytes()),
             "sh\\x20-c\\x20\\x5cx\"\\xc3\\xa9"
         );
-        assert_eq!(encode_table("a\nb\tc\\\"", true), "a\\x0ab\\x09c\\\"");
-        assert_eq!(encode_table("é", false), "\\xc3\\xa9");
-        assert_eq!(encode_table("é", true), "é");
+        assert_eq!(encode_table(b"a\nb\tc\\\"", true), "a\\x0ab\\x09c\\\"");
+        assert_eq!(encode_table("é".as_bytes(), false), "\\xc3\\xa9");
+        assert_eq!(encode_table("é".as_bytes(), true), "é");
+        // Invalid UTF-8 and C1 controls byte by byte, as util-linux does.
+        assert_eq!(encode_table(b"x\xff\xfe y", true), "x\\xff\\xfe y");
+        assert_eq!(encode_table("\u{85}".as_bytes(), true), "\\xc2\\x85");
         assert_eq!(
             json_string("a\"b\\c\nd\te\u{1}é"),
             "\"a\\\"b\\\\c\\nd\\te\\u0001é\""
         );
+        let mut out = Vec::new();
+        json_string_into(b"x\xff\x01", &mut out);
+        assert_eq!(out, b"\"x\xff\\u0001\"");
     }
 
     #[test]

@@ -835,6 +835,44 @@ fn output_modes() {
 }
 
 #[test]
+fn command_bytes_as_util_linux() {
+    if skip_unless_root() {
+        return;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    // Invalid UTF-8, a C0 and a C1 control, valid UTF-8: escaped per output mode exactly like 2.38.
+    let holder = Command::new("/usr/bin/unshare")
+        .args(["-u", "sh", "-c", "sleep 1004; :"])
+        .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"))
+        .args(["\u{1}", "\u{85}", "é"])
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = Proc(holder);
+    wait_unshared(holder.pid(), "uts");
+    let pid = holder.pid().to_string();
+    for args in [
+        &["-n", "-o", "NS,COMMAND", "-t", "uts", "-p", &pid][..],
+        &["-r", "-o", "NS,COMMAND", "-t", "uts", "-p", &pid],
+        &["-J", "-l", "-o", "NS,COMMAND", "-t", "uts", "-p", &pid],
+    ] {
+        let ours = cmd("lsns").args(args).run();
+        let theirs = reference("/usr/bin/lsns").args(args).run();
+        assert_eq!(ours.output.stdout, theirs.output.stdout, "{args:?}");
+        assert_eq!(ours.code(), 0);
+    }
+    cmd("lsns")
+        .args(["-n", "-o", "COMMAND", "-t", "uts", "-p", &pid])
+        .env("LC_ALL", "C")
+        .run()
+        .success()
+        .stdout_is("sh -c sleep 1004; : \\xff\\xfe \\x01 \\xc2\\x85 \\xc3\\xa9\n");
+}
+
+#[test]
 fn filter_expressions() {
     let count = |expr: &str| -> usize {
         // Our own process's namespaces: a set of rows other tests running in parallel cannot change.
