@@ -813,6 +813,10 @@ const CHECKS: &[Check] = &[
         "signals: unshare --init forwards SIGTERM",
         signal_unshare_init_forwards,
     ),
+    (
+        "fault: each open of nsenter and netns fails in turn",
+        fault_open_each_step_nsenter_netns,
+    ),
     ("nsenter: one pidfd for every setns", nsenter_one_pidfd),
     ("nsenter: PID:INODE with the right inode", nsenter_pid_inode),
 ];
@@ -2267,6 +2271,86 @@ fn nsenter_pid_inode() -> Result<(), String> {
         }
         args.push("true".into());
         clean_success(&run_tool(v, &[], "nsenter", &args))?;
+    }
+    Ok(())
+}
+
+/// Every `open(2)` of nsenter, then of `netns add`/`exec`, made to fail in turn: a clean failure (or success
+/// when the call is optional) and nothing left behind — no process, no `/run/netns` entry, no mount.
+fn fault_open_each_step_nsenter_netns() -> Result<(), String> {
+    for v in variants() {
+        let target = target_in_new_ns(v, &["-r", "-npf"]);
+        let pid = target.pid.to_string();
+        for args in [
+            strings(&["-t", &pid, "-U", "-n", "--preserve-credentials", "true"]),
+            strings(&["-t", &pid, "-a", "--preserve-credentials", "true"]),
+            strings(&[
+                "-t",
+                &pid,
+                "-U",
+                "-p",
+                "-r",
+                "-w",
+                "--preserve-credentials",
+                "true",
+            ]),
+        ] {
+            for when in 1..=8 {
+                // rustix opens with open(2), the dynamic loader with openat(2): only nsenter's own opens are hit.
+                let t = run_tool(
+                    v,
+                    &inject("open", "EACCES", Some(when), &[]),
+                    "nsenter",
+                    &args,
+                );
+                if t.run.code() == 0 {
+                    clean_success(&t)?;
+                } else {
+                    clean_failure(&t, 1, |l| l.starts_with("nsenter: "))?;
+                }
+            }
+        }
+    }
+    if !is_root() {
+        return Ok(());
+    }
+    for when in 1..=4 {
+        let name = unique_name("nsbflt");
+        let guard = NetnsGuard(name.clone());
+        let t = run_tool(
+            Variant::Root,
+            &inject("open", "EACCES", Some(when), &[]),
+            "netns",
+            &strings(&["add", &name]),
+        );
+        if t.run.code() == 0 {
+            if t.run.timed_out {
+                return Err(format!("expected success: {}", describe(&t)));
+            }
+            let _ = reference("/usr/sbin/ip")
+                .args(["netns", "delete", &name])
+                .run();
+        } else {
+            clean_failure(&t, 1, |l| l.ends_with(": Permission denied"))?;
+            netns_gone(&name)?;
+        }
+        drop(guard);
+    }
+    let ns = TempNetns::new();
+    for when in 1..=2 {
+        let t = run_tool(
+            Variant::Root,
+            &inject("open,openat", "EACCES", Some(when), &["-P", &ns.path()]),
+            "netns",
+            &strings(&["exec", &ns.name, "true"]),
+        );
+        if t.run.code() != 0 {
+            // exec's setup failures are rc 255 (iproute2); the exec itself 1.
+            let code = if t.run.code() == 255 { 255 } else { 1 };
+            clean_failure(&t, code, |l| !l.is_empty())?;
+        } else {
+            clean_success(&t)?;
+        }
     }
     Ok(())
 }
