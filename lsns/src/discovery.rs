@@ -196,9 +196,10 @@ struct Scanner<'r> {
     buf: Vec<u8>,
     /// `stat /proc/PID/fd` gives the number of open fds (Linux 6.2 and later).
     fd_count_works: bool,
-    /// fd tables read completely by probing, and those that needed the directory listing after all.
-    probe_hits: usize,
-    probe_fallbacks: usize,
+    /// The last 16 probes, newest in bit 0: 1 where the table needed the directory listing after all.
+    probe_history: u16,
+    /// fd tables looked at so far.
+    fd_tables: usize,
 }
 
 /// Missing fd numbers tolerated while probing a table before listing the directory instead.
@@ -423,8 +424,11 @@ impl<'r> Scanner<'r> {
         let mut pidfd: Option<Option<OwnedFd>> = None;
         let mut next = 0;
         // Probing pays only while most tables are dense; a farm of processes that inherited a stray high fd
-        // would make every probe end in a listing, so give up probing when that is the common case.
-        let probing = self.fd_count_works && self.probe_fallbacks * 4 <= self.probe_hits + 16;
+        // would make every probe end in a listing. So probe while at most 4 of the last 16 probes fell back,
+        // and, when not, still every 16th process to notice when the tables get dense again.
+        self.fd_tables += 1;
+        let probing = self.fd_count_works
+            && (self.probe_history.count_ones() <= 4 || self.fd_tables.is_multiple_of(16));
         if probing {
             let Ok(st) = rustix::fs::statat(dir, "fd", AtFlags::empty()) else {
                 return;
@@ -447,11 +451,10 @@ impl<'r> Scanner<'r> {
                 }
                 next += 1;
             }
+            self.probe_history = (self.probe_history << 1) | u16::from(left != 0);
             if left == 0 {
-                self.probe_hits += 1;
                 return;
             }
-            self.probe_fallbacks += 1;
         }
         let Ok(fd_dir) = rustix::fs::openat(
             dir,
@@ -706,8 +709,8 @@ impl<'r> Scanner<'r> {
             seen_sockets: HashSet::new(),
             buf: Vec::with_capacity(4096),
             fd_count_works: fd_count_works(),
-            probe_hits: 0,
-            probe_fallbacks: 0,
+            probe_history: 0,
+            fd_tables: 0,
         }
     }
 }
