@@ -268,7 +268,14 @@ struct Parser {
     tokens: Vec<(usize, Token)>,
     at: usize,
     end: usize,
+    /// Open `(` and `not` levels, bounded so that no input can exhaust the stack.
+    depth: usize,
 }
+
+/// Longest expression, in tokens: evaluation recurses over the tree, whose depth this bounds.
+const MAX_TOKENS: usize = 4096;
+/// Deepest nesting of parentheses and `not`.
+const MAX_DEPTH: usize = 256;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -337,6 +344,16 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(syntax(self.offset(), "expression nested too deeply"));
+        }
+        self.depth += 1;
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, FilterError> {
         let token = self.peek().cloned();
         match token {
             Some(Token::Not) => {
@@ -382,10 +399,14 @@ impl Parser {
 /// Parses a filter expression. Public so that it can be fuzzed on its own.
 pub fn parse_filter(text: &str) -> Result<Expr, FilterError> {
     let tokens = tokenize(text)?;
+    if let Some((offset, _)) = tokens.get(MAX_TOKENS) {
+        return Err(syntax(*offset, "expression too long"));
+    }
     let mut parser = Parser {
         tokens,
         at: 0,
         end: text.len(),
+        depth: 0,
     };
     let expr = parser.or()?;
     if parser.at < parser.tokens.len() {
@@ -589,6 +610,41 @@ mod tests {
             parse_filter("TYPE == 'x"),
             Err(FilterError::Syntax { .. })
         ));
+    }
+
+    #[test]
+    fn hostile_inputs_are_errors_not_crashes() {
+        let deep = "(".repeat(100_000);
+        assert!(matches!(
+            parse_filter(&deep),
+            Err(FilterError::Syntax { .. })
+        ));
+        let nots = "!".repeat(100_000) + "true";
+        assert!(matches!(
+            parse_filter(&nots),
+            Err(FilterError::Syntax { .. })
+        ));
+        let chain = vec!["NS"; 100_000].join(" or ");
+        assert!(matches!(
+            parse_filter(&chain),
+            Err(FilterError::Syntax { .. })
+        ));
+        let ok = vec!["NS"; 1000].join(" or ");
+        assert_eq!(parse_filter(&ok).unwrap().eval(&row), Ok(true));
+        for text in [
+            "",
+            "\"",
+            "'",
+            "é",
+            "1.",
+            "1.x",
+            "1Z",
+            "1YiB",
+            "99999999999999999999",
+            "a\u{0}",
+        ] {
+            let _ = parse_filter(text);
+        }
     }
 
     #[test]
