@@ -351,7 +351,7 @@ fn run(config: &Config) -> Result<i32> {
         .iter()
         .map(|c| needed.iter().position(|n| n == c).unwrap_or(0))
         .collect();
-    let printable = Table::build(&table, &config.columns, &shown, layout, &needed);
+    let printable = Table::build(&table, &config.columns, &shown, layout);
     output::print(&printable, config)?;
     Ok(scan.exit_code())
 }

@@ -35,13 +35,7 @@ pub struct Table {
 
 impl Table {
     /// Picks the shown cells (`shown[i]` indexes `rows.columns`) and nests the rows for `layout`.
-    pub fn build(
-        rows: &Rows,
-        columns: &[Column],
-        shown: &[usize],
-        layout: Layout,
-        _needed: &[Column],
-    ) -> Table {
+    pub fn build(rows: &Rows, columns: &[Column], shown: &[usize], layout: Layout) -> Table {
         let cells: Vec<Vec<Value>> = rows
             .rows
             .iter()
