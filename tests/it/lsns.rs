@@ -977,7 +977,7 @@ fn normalize(text: &str, loose: bool) -> String {
 }
 
 /// Runs ours and 2.38 with `args` until they agree (processes come and go between the two runs: other
-/// tests run in parallel), at most 30 times.
+/// tests run in parallel), at most 50 times.
 fn agree_with_2_38(
     ours: impl Fn() -> Run,
     theirs: impl Fn() -> Run,
@@ -987,7 +987,7 @@ fn agree_with_2_38(
 ) {
     let json = args.contains(&"-J");
     let mut last = (String::new(), String::new());
-    for _ in 0..30 {
+    for _ in 0..50 {
         let a = ours();
         let b = theirs();
         a.success();
