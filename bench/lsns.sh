@@ -44,6 +44,8 @@ trap 'cleanup; exit 130' INT TERM
 set -m
 
 nprocs() { local p=(/proc/[0-9]*); echo ${#p[@]}; }
+# div A B: A / B as a decimal (0 when B is 0 or missing).
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print 0; else printf "%.6f\n", a / b }'; }
 
 # spawn N: N sleeping processes in four groups of namespaces; returns when all are running.
 spawn() {
@@ -96,7 +98,7 @@ measure() {
         start=$(date +%s%N)
         for _ in $(seq "$runs"); do "$@" >/dev/null; done
         end=$(date +%s%N)
-        echo "$(echo "($end - $start) / $runs / 1000000" | bc -l) 0"
+        echo "$(div "$((end - start))" "$((runs * 1000000))") 0"
     fi
 }
 
@@ -116,8 +118,8 @@ for n in "${sizes[@]}"; do
         read -r util util_cpu < <(measure "$runs" "$REF" $opt)
         ours_ms["$n$opt"]=$ours
         printf '%-10s %-9s %12.1f %12.1f %8.3f %12.1f %12.1f %8.3f\n' "$total" "lsns${opt:+ $opt}" \
-            "$ours" "$util" "$(echo "$ours / $util" | bc -l)" \
-            "$ours_cpu" "$util_cpu" "$(echo "$ours_cpu / ($util_cpu + 0.000001)" | bc -l)"
+            "$ours" "$util" "$(div "$ours" "$util")" \
+            "$ours_cpu" "$util_cpu" "$(div "$ours_cpu" "$util_cpu")"
     done
     cleanup
     # Let the kernel reap them before the next size is counted.
@@ -129,6 +131,6 @@ done
 if [ -n "${ours_ms[2000]:-}" ] && [ -n "${ours_ms[10000]:-}" ]; then
     for opt in "" "-J"; do
         printf 'scaling lsns%s: 10000 vs 2000 processes = %.2fx (goal <= 5.5)\n' "${opt:+ $opt}" \
-            "$(echo "${ours_ms[10000$opt]} / ${ours_ms[2000$opt]}" | bc -l)"
+            "$(div "${ours_ms[10000$opt]}" "${ours_ms[2000$opt]}")"
     done
 fi
