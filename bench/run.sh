@@ -465,7 +465,7 @@ if wants lsns; then
     done
     how=" ${lsns_how[*]} "
     case $how in *" script "*)
-        notes+=("lsns: sizes marked by their process count were measured by bench/lsns.sh (the lsns engineer's script: N sleeping processes added in four groups of new namespaces, hyperfine **mean** of nsbox and util-linux, warm-up 1, $lsns_small/$lsns_mid/$lsns_big runs); the count is the machine's total." ) ;;
+        notes+=("lsns: the sizes marked \"script\" below were measured by bench/lsns.sh (the lsns engineer's script: N sleeping processes added in four groups of new namespaces, hyperfine **mean** of nsbox and util-linux, warm-up 1, $lsns_small/$lsns_mid/$lsns_big runs); the count is the machine's total." ) ;;
     esac
     case $how in *" builtin "*)
         notes+=("lsns: sizes bench/lsns.sh did not deliver$([ $lsns_builtin = 1 ] && echo " (all, --lsns-builtin)") were measured with bench/helpers/procfarm: sleeping processes in four groups (the caller's namespaces; new uts+ipc; new net+mnt; new user+uts+net+cgroup) until the machine has the stated count, killed (process group + PR_SET_PDEATHSIG) when the size is done; hyperfine medians over interleaved rounds." ) ;;
