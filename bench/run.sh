@@ -15,8 +15,9 @@
 #   --no-build        use the binaries already built
 #   --ours DIR        benchmark the binaries in DIR instead of building
 #   --profile NAME    cargo profile to build and measure (default: release)
-#   --lsns-builtin    measure lsns here (bench/helpers/procfarm, hyperfine medians in interleaved rounds)
-#                     instead of calling bench/lsns.sh
+#   --builtin         measure lsns, netns and veth here (bench/helpers/procfarm; hyperfine medians in
+#                     interleaved rounds) instead of calling bench/lsns.sh and bench/netns.sh; run.sh also
+#                     falls back to this, per size or case, when a script fails
 #
 # Needs root: it creates namespaces, /run/netns entries, veth pairs and up to 10,000 processes. Everything it
 # creates has a unique name and is removed on exit, also on Ctrl-C or SIGTERM (trap below). Nothing here
@@ -34,7 +35,7 @@ fi
 ROOT=${NSBOX_BENCH_ROOT:-$ROOT}
 cd "$ROOT"
 
-quick=0 install=1 build=1 ours_dir="" profile=release lsns_builtin=0
+quick=0 install=1 build=1 ours_dir="" profile=release builtin=0
 cases=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --ours) ours_dir=$(realpath "$2"); build=0; shift ;;
     --profile) profile=$2; shift ;;
-    --lsns-builtin) lsns_builtin=1 ;;
+    --builtin | --lsns-builtin) builtin=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) cases+=("$1") ;;
@@ -409,7 +410,7 @@ if wants lsns; then
     sizes=(100 2000 10000)
     [ $lsns_big = 0 ] && sizes=(100 2000)
     declare -A lsns_count=() lsns_how=()
-    if [ -x bench/lsns.sh ] && [ $lsns_builtin = 0 ]; then
+    if [ -x bench/lsns.sh ] && [ $builtin = 0 ]; then
         # The lsns engineer's script makes the processes and times both tools; we only read its table:
         # "TOTAL lsns OURS_MS UTIL_MS …" and "TOTAL lsns -J OURS_MS UTIL_MS …", one size after another.
         say "  bench/lsns.sh ${sizes[*]}"
@@ -468,7 +469,7 @@ if wants lsns; then
         notes+=("lsns: the sizes marked \"script\" below were measured by bench/lsns.sh (the lsns engineer's script: N sleeping processes added in four groups of new namespaces, hyperfine **mean** of nsbox and util-linux, warm-up 1, $lsns_small/$lsns_mid/$lsns_big runs); the count is the machine's total." ) ;;
     esac
     case $how in *" builtin "*)
-        notes+=("lsns: sizes bench/lsns.sh did not deliver$([ $lsns_builtin = 1 ] && echo " (all, --lsns-builtin)") were measured with bench/helpers/procfarm: sleeping processes in four groups (the caller's namespaces; new uts+ipc; new net+mnt; new user+uts+net+cgroup) until the machine has the stated count, killed (process group + PR_SET_PDEATHSIG) when the size is done; hyperfine medians over interleaved rounds." ) ;;
+        notes+=("lsns: sizes bench/lsns.sh did not deliver$([ $builtin = 1 ] && echo " (all, --builtin)") were measured with bench/helpers/procfarm: sleeping processes in four groups (the caller's namespaces; new uts+ipc; new net+mnt; new user+uts+net+cgroup) until the machine has the stated count, killed (process group + PR_SET_PDEATHSIG) when the size is done; hyperfine medians over interleaved rounds." ) ;;
     esac
     notes+=("lsns: goals other than at 2,000 processes are informational (shown as ≤ 100). Which sizes came from where: $(for n in "${sizes[@]}"; do printf '%s=%s ' "$n" "${lsns_how[$n]:-none}"; done)")
     if [ $lsns_big != 0 ]; then
@@ -490,7 +491,31 @@ if wants rss && [ -z "${rss_done:-}" ]; then
 fi
 
 # ---- netns add; exec true; delete, and the two-namespace veth demo -----------------------------------------------
-if { wants netns || wants veth; } && [ -x bench/netns.sh ]; then
+# The built-in measurements (hyperfine over `sh -c` sequences), used when bench/netns.sh is missing or fails.
+netns_builtin() {
+    say "case netns (built-in)"
+    local x=nsbench$$n
+    netns_names+=("$x")
+    hf "$OUT/netns.json" sh $fast_warm $net_runs "" -- \
+        netns-ours "$O/netns add $x; $O/netns exec $x true; $O/netns delete $x" \
+        netns-ip "ip netns add $x; ip netns exec $x true; ip netns delete $x"
+    compare "\`netns add X; netns exec X true; netns delete X\`" netns-ours netns-ip "\`ip netns …\` (3)" 0.7
+    notes+=("netns (built-in): hyperfine runs each sequence with \`sh -c\` and subtracts the shell's own start-up.")
+}
+veth_builtin() {
+    say "case veth (built-in)"
+    local l=nsbench$$l r=nsbench$$r n
+    netns_names+=("$l" "$r")
+    # Each run starts from nothing: the previous run's namespaces (and with them the pair) are deleted
+    # in --prepare, outside the measured time.
+    hf "$OUT/veth.json" sh 2 $veth_runs "ip netns delete $l 2>/dev/null; ip netns delete $r 2>/dev/null; true" -- \
+        veth-ours "$O/netns add $l; $O/netns add $r; $O/veth add veth0 veth1 --netns $l --peer-netns $r --addr 192.168.0.1/24 --peer-addr 192.168.0.2/24 --up" \
+        veth-ip "ip netns add $l; ip netns add $r; ip link add veth0 netns $l type veth peer name veth1 netns $r; ip -n $l addr add 192.168.0.1/24 dev veth0; ip -n $r addr add 192.168.0.2/24 dev veth1; ip -n $l link set veth0 up; ip -n $r link set veth1 up"
+    compare "veth demo: 2 netns + pair + addresses + up" veth-ours veth-ip "\`ip\` commands (7)" 0.5
+    for n in "$l" "$r"; do ip netns delete "$n" 2>/dev/null || true; done
+    notes+=("veth (built-in): hyperfine runs each sequence with \`sh -c\` and subtracts the shell's own start-up; the namespaces' deletion is outside the timed part (--prepare).")
+}
+if { wants netns || wants veth; } && [ -x bench/netns.sh ] && [ $builtin = 0 ]; then
     # The netns engineer's script (private mount namespace with its own /run, interleaved rounds of
     # CYCLES iterations, median round) prints "NAME… OURS ms IP ms IP/OURSx" per case; we read its numbers.
     say "case netns, veth: bench/netns.sh $net_cycles $net_rounds"
@@ -500,34 +525,25 @@ if { wants netns || wants veth; } && [ -x bench/netns.sh ]; then
         median[$name-ours]=$o median[$name-ip]=$i
     done < <(awk '$NF ~ /^[0-9.]+x$/ && $(NF - 1) == "ms" && $(NF - 3) == "ms" {
         print ($1 == "veth" ? "veth" : "netns"), $(NF - 4) / 1000, $(NF - 2) / 1000 }' "$OUT/netns.txt")
-    wants netns && compare "\`netns add X; netns exec X true; netns delete X\`" netns-ours netns-ip "\`ip netns …\` (3)" 0.7
-    wants veth && compare "veth demo: pair in 2 netns + addresses + up" veth-ours veth-ip "\`ip\` commands (5)" 0.5
-    notes+=("netns, veth: measured by bench/netns.sh (the netns engineer's script: loops of $net_cycles iterations timed with \`date +%s%N\`, nsbox and iproute2 interleaved, median of $net_rounds rounds, inside a private mount namespace with its own /run). The veth demo times only the pair (one \`veth add … --up\` against \`ip link add\` + 2 × \`ip addr add\` + 2 × \`ip link set up\`); the two namespaces are made and deleted around it, untimed.")
-else
     if wants netns; then
-        say "case netns"
-        x=nsbench$$n
-        netns_names+=("$x")
-        hf "$OUT/netns.json" sh $fast_warm $net_runs "" -- \
-            netns-ours "$O/netns add $x; $O/netns exec $x true; $O/netns delete $x" \
-            netns-ip "ip netns add $x; ip netns exec $x true; ip netns delete $x"
-        compare "\`netns add X; netns exec X true; netns delete X\`" netns-ours netns-ip "\`ip netns …\` (3)" 0.7
+        if [ -n "${median[netns-ours]:-}" ] && [ -n "${median[netns-ip]:-}" ]; then
+            compare "\`netns add X; netns exec X true; netns delete X\`" netns-ours netns-ip "\`ip netns …\` (3)" 0.7
+            notes+=("netns: measured by bench/netns.sh (the netns engineer's script: loops of $net_cycles iterations timed with \`date +%s%N\`, nsbox and iproute2 interleaved, median of $net_rounds rounds, inside a private mount namespace with its own /run).")
+        else
+            netns_builtin
+        fi
     fi
     if wants veth; then
-        say "case veth"
-        l=nsbench$$l r=nsbench$$r
-        netns_names+=("$l" "$r")
-        # Each run starts from nothing: the previous run's namespaces (and with them the pair) are deleted
-        # in --prepare, outside the measured time.
-        hf "$OUT/veth.json" sh 2 $veth_runs "ip netns delete $l 2>/dev/null; ip netns delete $r 2>/dev/null; true" -- \
-            veth-ours "$O/netns add $l; $O/netns add $r; $O/veth add veth0 veth1 --netns $l --peer-netns $r --addr 192.168.0.1/24 --peer-addr 192.168.0.2/24 --up" \
-            veth-ip "ip netns add $l; ip netns add $r; ip link add veth0 netns $l type veth peer name veth1 netns $r; ip -n $l addr add 192.168.0.1/24 dev veth0; ip -n $r addr add 192.168.0.2/24 dev veth1; ip -n $l link set veth0 up; ip -n $r link set veth1 up"
-        compare "veth demo: 2 netns + pair + addresses + up" veth-ours veth-ip "\`ip\` commands (7)" 0.5
-        for n in "$l" "$r"; do ip netns delete "$n" 2>/dev/null || true; done
+        if [ -n "${median[veth-ours]:-}" ] && [ -n "${median[veth-ip]:-}" ]; then
+            compare "veth demo: pair in 2 netns + addresses + up" veth-ours veth-ip "\`ip\` commands (5)" 0.5
+            notes+=("veth: measured by bench/netns.sh, as netns; it times only the pair (one \`veth add … --up\` against \`ip link add\` + 2 × \`ip addr add\` + 2 × \`ip link set up\`); the two namespaces are made and deleted around it, untimed.")
+        else
+            veth_builtin
+        fi
     fi
-    if wants netns || wants veth; then
-        notes+=("netns, veth: hyperfine runs each sequence with \`sh -c\` and subtracts the shell's own start-up.")
-    fi
+else
+    wants netns && netns_builtin
+    wants veth && veth_builtin
 fi
 
 # ---- syscalls ----------------------------------------------------------------------------------------------------
