@@ -133,7 +133,17 @@ if [ -z "$ours_dir" ]; then
     if [ $build = 1 ]; then
         say "building: ${build_cmd[*]}"
         "${build_cmd[@]}" 2>>"$LOG" || { echo "run.sh: build failed (see $LOG)" >&2; exit 1; }
+        # What a plain `cargo build --release` gives (glibc, dynamically linked), for one informational row.
+        if [ "$ours_dir" != "$ROOT/target/$profile" ]; then
+            say "building: cargo build -p unshare --bin unshare --profile $profile (the dynamic glibc unshare)"
+            cargo build -p unshare --bin unshare --profile "$profile" 2>>"$LOG" || say "  (failed; row skipped)"
+        fi
     fi
+fi
+gnu_unshare=""
+if [ "$ours_dir" != "$ROOT/target/$profile" ] && [ -x "$ROOT/target/$profile/unshare" ] &&
+    ! file -L "$ROOT/target/$profile/unshare" | grep -Eq 'static-pie linked|statically linked'; then
+    gnu_unshare=$ROOT/target/$profile/unshare
 fi
 for bin in unshare nsenter lsns netns veth nsbox; do
     [ -x "$ours_dir/$bin" ] || { echo "run.sh: $ours_dir/$bin missing" >&2; exit 1; }
@@ -295,11 +305,16 @@ if wants unshare; then
         util "$UL/unshare -Ur --pid --fork true" \
         busybox "$BUSYBOX unshare -Ur --pid --fork /usr/bin/true" \
         floor "$HB/floor" \
-        multicall "$O/nsbox unshare -Ur --pid --fork true"
+        multicall "$O/nsbox unshare -Ur --pid --fork true" \
+        ${gnu_unshare:+gnu "$gnu_unshare -Ur --pid --fork true"}
     compare '`unshare -Ur --pid --fork true`' ours util "util-linux" 0.6
     compare '`unshare -Ur --pid --fork true`' ours busybox "busybox-static" 1
     compare '`unshare -Ur --pid --fork true`' ours floor "floor ($floor_kind C, bench/floor)" 1.15
     compare '`nsbox unshare -Ur --pid --fork true` (multicall)' multicall util "util-linux" —
+    if [ -n "$gnu_unshare" ]; then
+        compare '`unshare -Ur --pid --fork true`, glibc dynamic (`cargo build --release`)' gnu util "util-linux" —
+        notes+=("The glibc row is what a plain \`cargo build --release\` makes: dynamically linked, it pays the loader (~0.7 ms) on every run. The table's nsbox column is the static musl build.")
+    fi
     notes+=("busybox runs \`/usr/bin/true\` by its path: given plain \`true\` it would exec its own built-in applet instead of the program the others run.")
 fi
 
