@@ -581,7 +581,7 @@ if wants syscalls; then
             row "syscalls of \`unshare -Ur --pid --fork true\`" "not measured" "$label" "${calls[$ref]}" "n/a" "$goal" "**missed** (not measured)"
             continue
         fi
-        v=n/a
+        v=—
         [ $ref = util ] && v=$(awk -v n="${calls[ours]}" 'BEGIN { print (n <= 60) ? "met" : "**missed**" }')
         [ $ref = util ] || goal="—"
         row "syscalls of \`unshare -Ur --pid --fork true\`" "${calls[ours]}" "$label" "${calls[$ref]:-n/a}" "$(ratio "${calls[ours]}" "${calls[$ref]:-0}")" "$goal" "$v"
