@@ -125,7 +125,7 @@ if [ -z "$ours_dir" ]; then
     installed=$(rustup target list --installed 2>/dev/null || true)
     if grep -qx $musl <<<"$installed"; then
         ours_dir=$ROOT/target/$musl/$profile
-        build_cmd=(cargo build --workspace --bins --profile "$profile" --target $musl)
+        build_cmd=(cargo build --workspace --bins --profile "$profile" --target "$musl")
     else
         ours_dir=$ROOT/target/$profile
         build_cmd=(cargo build --workspace --bins --profile "$profile")
@@ -211,8 +211,8 @@ verdict() { awk -v r="$1" -v g="$2" 'BEGIN { if (r == "n/a") print "n/a"; else i
 # check NAME SHELL CMD: run CMD; when it fails three times in a row say so and return 1 (the case reports
 # it as not measured). Three, because util-linux's lsns fails now and then when a process exits mid-scan.
 check() {
-    local name=$1 shell=$2 cmd=$3 err attempt
-    for attempt in 1 2 3; do
+    local name=$1 shell=$2 cmd=$3 err
+    for _ in 1 2 3; do
         if [ "$shell" = none ]; then
             # Word splitting is what hyperfine -N does too.
             # shellcheck disable=SC2086
@@ -321,10 +321,10 @@ fi
 # ---- unshare --user --map-root-user --mount --pid --fork --mount-proc true ------------------------------------
 if wants mountproc; then
     say "case mountproc"
-    args="--user --map-root-user --mount --pid --fork --mount-proc true"
+    mp_args="--user --map-root-user --mount --pid --fork --mount-proc true"
     hf "$OUT/mountproc.json" none $fast_warm $fast_runs "" -- \
-        ours "$O/unshare $args" \
-        util "$UL/unshare $args" \
+        ours "$O/unshare $mp_args" \
+        util "$UL/unshare $mp_args" \
         floor "$HB/floor --mount-proc"
     compare '`unshare --user --map-root-user --mount --pid --fork --mount-proc true`' ours util "util-linux" 0.6
     compare '`unshare --user --map-root-user --mount --pid --fork --mount-proc true`' ours floor "floor ($floor_kind C, \`floor --mount-proc\`)" —
