@@ -338,8 +338,10 @@ if wants nsenter; then
     say "case nsenter"
     # The target: a sleep in 7 new namespaces (user, mnt, uts, ipc, net, pid, cgroup) made by util-linux,
     # its own process group so that cleanup ends it and its unshare parent together.
+    # It runs as `nsbench-pause` (a symlink to sleep), so that someone's `pkill sleep` cannot end it mid-case.
+    ln -sf "$(command -v sleep)" "$HB/nsbench-pause"
     setsid "$UL/unshare" --user --map-root-user --mount --uts --ipc --net --pid --cgroup --fork \
-        --kill-child sleep 100000 &
+        --kill-child "$HB/nsbench-pause" 100000 &
     target_pid=$!
     pid=""
     for _ in $(seq 100); do
@@ -349,7 +351,7 @@ if wants nsenter; then
     done
     # The target's exec of sleep must have happened, or nsenter would race it.
     for _ in $(seq 100); do
-        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sleep ] && break
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nsbench-pause ] && break
         sleep 0.05
     done
     # busybox nsenter has neither -a nor -C: it enters the six it knows.
@@ -359,7 +361,7 @@ if wants nsenter; then
         busybox "$BUSYBOX nsenter -t $pid -U -m -u -i -n -p /usr/bin/true"
     compare '`nsenter -t PID -a true`' ours util "util-linux" 0.6
     compare '`nsenter -t PID -a true`' ours busybox "busybox-static (\`-U -m -u -i -n -p\`)" 1
-    notes+=("nsenter: the target is a \`sleep\` in 7 new namespaces (user, mnt, uts, ipc, net, pid, cgroup). busybox's nsenter has no \`-a\` and no \`-C\`, so it is given \`-U -m -u -i -n -p\` (one namespace fewer). The issue's single goal \"≤ 0.6\" is applied to util-linux; against busybox the goal is read as ≤ 1×, as for unshare.")
+    notes+=("nsenter: the target is a \`sleep\` (as \`nsbench-pause\`) in 7 new namespaces (user, mnt, uts, ipc, net, pid, cgroup). busybox's nsenter has no \`-a\` and no \`-C\`, so it is given \`-U -m -u -i -n -p\` (one namespace fewer). The issue's single goal \"≤ 0.6\" is applied to util-linux; against busybox the goal is read as ≤ 1×, as for unshare.")
     kill -KILL -- "-$target_pid" 2>/dev/null || kill -KILL "$target_pid" 2>/dev/null || true
     wait "$target_pid" 2>/dev/null || true
     target_pid=""
