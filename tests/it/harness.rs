@@ -427,15 +427,25 @@ pub fn unique_name(prefix: &str) -> String {
 pub fn in_private_mount_ns(script: &str) -> Run {
     assert!(is_root(), "private mount namespace tests need root");
     reference("/usr/bin/unshare")
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-euc",
-            script,
-        ])
+        .args(PRIVATE_MOUNT_NS_ARGS)
+        .arg(script)
+        .env("NSBOX_BIN", bin_dir())
+        .run()
+}
+
+const PRIVATE_MOUNT_NS_ARGS: [&str; 6] =
+    ["--mount", "--propagation", "private", "--", "sh", "-euc"];
+
+/// As [`in_private_mount_ns`], with the test's namespaces all created on CPU 0. Binding a mount namespace file
+/// needs the bound namespace to be newer than the binder's (else EINVAL), and since 6.18 the kernel hands out
+/// namespace ids in per-CPU batches: a namespace made on the other CPU can look older. util-linux's unshare
+/// fails the same way; one CPU makes the ids monotonic.
+pub fn in_private_mount_ns_on_one_cpu(script: &str) -> Run {
+    assert!(is_root(), "private mount namespace tests need root");
+    reference("/usr/bin/taskset")
+        .args(["-c", "0", "/usr/bin/unshare"])
+        .args(PRIVATE_MOUNT_NS_ARGS)
+        .arg(script)
         .env("NSBOX_BIN", bin_dir())
         .run()
 }

@@ -958,6 +958,16 @@ fn persist_script(v: Variant, body: &str) -> Run {
     in_private_mount_ns(&script)
 }
 
+/// [`persist_script`] for `--mount=FILE`: see [`in_private_mount_ns_on_one_cpu`] for why.
+fn persist_script_on_one_cpu(v: Variant, body: &str) -> Run {
+    let u = unshare_path(v);
+    let d = format!("/tmp/nsbt-persist-cpu-{}", std::process::id());
+    in_private_mount_ns_on_one_cpu(&format!(
+        "set +e; d={d}; U={u}; mkdir -p $d; mount -t tmpfs nsbt $d; chmod 777 $d; \
+         touch $d/a $d/b; chmod 666 $d/a $d/b; trap 'umount -l $d; rmdir $d' EXIT; {body}"
+    ))
+}
+
 #[test]
 fn persistence() {
     if skip_unless_root() {
@@ -992,7 +1002,7 @@ fn persistence() {
         );
     }
     // --mount=FILE on a private mount works, on a shared one the kernel refuses (EINVAL).
-    let run = persist_script(
+    let run = persist_script_on_one_cpu(
         Variant::Root,
         "mount --make-private $d; $U --mount=$d/a true; echo rc=$?; umount $d/a; \
          mount --make-shared $d; $U --mount=$d/b true; echo rc=$?; grep -c \" $d/b \" /proc/self/mountinfo || true",
