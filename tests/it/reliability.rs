@@ -520,6 +520,13 @@ const TABLE: &[Row] = &[
     row("netns", &["-n"], 255, "Option \"-n\" requires an argument, try \"netns -help\".\n"),
     row("netns", &["-n", "nsbrel-nosuch", "list"], 255, "Cannot open network namespace \"nsbrel-nosuch\": No such file or directory\n"),
     row("netns", &["attach", "{tag}", "-5"], 1, "Invalid PID: -5\n"),
+    // A PID beyond pid_t, and 0, are "Invalid PID" (as iproute2 6.1) before /run/netns is touched; leading
+    // zeros and `0x` are refused too (iproute2 would read `010` as PID 8).
+    row("netns", &["attach", "{tag}", "99999999999"], 1, "Invalid PID: 99999999999\n"),
+    row("netns", &["attach", "{tag}", "2147483648"], 1, "Invalid PID: 2147483648\n"),
+    row("netns", &["attach", "{tag}", "0"], 1, "Invalid PID: 0\n"),
+    row("netns", &["attach", "{tag}", "010"], 1, "Invalid PID: 010\n"),
+    row("netns", &["attach", "{tag}", "0x10"], 1, "Invalid PID: 0x10\n"),
     row("netns", &["identify", "-5"], 1, "Specified string '-5' is not a pid\n"),
     // ---- unshare: (uid_t)-1 is not a uid (§2.1) ----
     row("unshare", &["--map-user=4294967295", "true"], 1, "unshare: failed to parse uid '4294967295'\n"),
@@ -548,17 +555,9 @@ const TABLE: &[Row] = &[
     row("nsbox", &["nsbrel-nosuch"], 127, "nsbox: applet not found: nsbrel-nosuch\n"),
 ];
 
-/// Rows whose tool does not give the spec's answer yet (run by the ignored `bad_input_pending`).
-const PENDING: &[Row] = &[
-    // netns.md §A.2 / strict PIDs: a PID beyond pid_t is "Invalid PID" (iproute2 6.1 says so too); today netns
-    // tries /proc/99999999999/ns/net.
-    row(
-        "netns",
-        &["attach", "{tag}", "99999999999"],
-        1,
-        "Invalid PID: 99999999999\n",
-    ),
-];
+/// Rows whose tool does not give the spec's answer yet (run by the ignored `bad_input_pending`). Empty: every
+/// row passes; keep the mechanism for the next tool change.
+const PENDING: &[Row] = &[];
 
 /// Long-lived processes that `{pid}` rows target: one per variant, killed and reaped on drop.
 struct Sleepers {
@@ -787,6 +786,11 @@ const CHECKS: &[Check] = &[
     ("setuid-root refused: nsenter", setuid_nsenter),
     ("setuid-root refused: pivot_root", setuid_pivot_root),
     ("setuid-root refused: switch_root", setuid_switch_root),
+    ("setuid-root refused: netns", setuid_netns),
+    ("setuid-root refused: veth", setuid_veth),
+    ("setuid-root refused: lsns", setuid_lsns),
+    ("setuid-root refused: nsbox multicall", setuid_nsbox),
+    ("privileges: netns exec non-dumpable", privileges_netns_exec),
     (
         "fault: each open/write of unshare fails in turn",
         fault_unshare_each_step,
@@ -822,12 +826,7 @@ const CHECKS: &[Check] = &[
 ];
 
 /// Checks that wait for a tool (run by the ignored `checks_pending`).
-const PENDING_CHECKS: &[Check] = &[
-    ("privileges: netns exec non-dumpable", privileges_netns_exec),
-    ("setuid-root refused: netns", setuid_netns),
-    ("setuid-root refused: veth", setuid_veth),
-    ("setuid-root refused: lsns", setuid_lsns),
-];
+const PENDING_CHECKS: &[Check] = &[];
 
 fn run_checks(checks: &[Check]) -> Vec<String> {
     checks
@@ -1788,40 +1787,58 @@ fn fd_hygiene_netns_exec() -> Result<(), String> {
 // ---- setuid-root ----
 
 fn setuid_unshare() -> Result<(), String> {
-    setuid_root_refused("unshare", &["-r", "touch", "MARK"])
+    setuid_root_refused("unshare", &["-r", "touch", "MARK"], "unshare: ")
 }
 
 fn setuid_nsenter() -> Result<(), String> {
     setuid_root_refused(
         "nsenter",
         &["-t", "1", "-U", "--preserve-credentials", "touch", "MARK"],
+        "nsenter: ",
     )
 }
 
+/// netns prints iproute2-style messages, without a program prefix.
 fn setuid_netns() -> Result<(), String> {
-    setuid_root_refused("netns", &["list"])
+    setuid_root_refused("netns", &["list"], "")
 }
 
 fn setuid_veth() -> Result<(), String> {
-    setuid_root_refused("veth", &["list"])
+    setuid_root_refused("veth", &["list"], "veth: ")
 }
 
 fn setuid_lsns() -> Result<(), String> {
-    setuid_root_refused("lsns", &[])
+    setuid_root_refused("lsns", &[], "lsns: ")
 }
 
-/// Arguments that fail harmlessly even with privileges (the paths do not exist).
+/// Arguments that fail harmlessly even with privileges (the paths do not exist); the message tells the
+/// refusal from that failure.
 fn setuid_pivot_root() -> Result<(), String> {
-    setuid_root_refused("pivot_root", &["/nonexistent-a", "/nonexistent-b"])
+    setuid_root_refused(
+        "pivot_root",
+        &["/nonexistent-a", "/nonexistent-b"],
+        "pivot_root: ",
+    )
 }
 
 fn setuid_switch_root() -> Result<(), String> {
-    setuid_root_refused("switch_root", &["/nonexistent", "/sbin/init"])
+    setuid_root_refused(
+        "switch_root",
+        &["/nonexistent", "/sbin/init"],
+        "switch_root: ",
+    )
 }
 
-/// A copy of `tool` installed setuid-root and run by `nobody` must refuse with one line, rc 1, doing nothing
-/// (for unshare/nsenter: not creating MARK in its cwd).
-fn setuid_root_refused(tool: &str, args: &[&str]) -> Result<(), String> {
+/// The multicall binary installed setuid-root: its applets refuse just the same.
+fn setuid_nsbox() -> Result<(), String> {
+    setuid_root_refused("nsbox", &["unshare", "-r", "touch", "MARK"], "unshare: ")?;
+    setuid_root_refused("nsbox", &["netns", "list"], "")
+}
+
+/// A copy of `tool` installed setuid-root and run by `nobody` must refuse with exactly
+/// `{prefix}refusing to run with setuid/setgid privileges`, rc 1, doing nothing (for unshare/nsenter: not
+/// creating MARK in its cwd).
+fn setuid_root_refused(tool: &str, args: &[&str], prefix: &str) -> Result<(), String> {
     if !is_root() {
         return Ok(());
     }
@@ -1838,12 +1855,13 @@ fn setuid_root_refused(tool: &str, args: &[&str]) -> Result<(), String> {
     command.args(&argv[1..]).current_dir(dir.path());
     let t = run_tracked(
         command,
-        format!("setuid-root {tool} as nobody"),
+        format!("setuid-root {tool} {} as nobody", args.join(" ")),
         &args,
         Duration::from_secs(30),
     );
     let marked = dir.path().join("MARK").exists();
-    if t.run.code() != 1 || tool_stderr(&t).lines().count() != 1 || marked || !t.left.is_empty() {
+    let expected = format!("{prefix}refusing to run with setuid/setgid privileges\n");
+    if t.run.code() != 1 || tool_stderr(&t) != expected || marked || !t.left.is_empty() {
         return Err(format!(
             "setuid-root {tool} was not refused (MARK made: {marked}): {}",
             describe(&t)
@@ -1985,22 +2003,35 @@ fn privileges_nsenter() -> Result<(), String> {
     Ok(())
 }
 
-/// netns exec holds an fd of another network namespace: non-dumpable before it opens it.
+/// netns exec (and `netns -n NAME`) holds an fd of another network namespace: non-dumpable before it opens
+/// `/run/netns/NAME`, and before the setns. (That the program is dumpable again after the exec:
+/// `netns::exec_program_is_dumpable_again`.)
 fn privileges_netns_exec() -> Result<(), String> {
     if !is_root() {
         return Ok(());
     }
     let ns = TempNetns::new();
-    let calls = traced(
-        Variant::Root,
-        "netns",
-        &strings(&["exec", &ns.name, "true"]),
-        "prctl,open,openat,setns",
-    )?;
-    in_order(
-        &calls,
-        &["prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE", "setns("],
-    )
+    for args in [
+        strings(&["exec", &ns.name, "true"]),
+        strings(&["-n", &ns.name, "list"]),
+    ] {
+        let calls = traced(Variant::Root, "netns", &args, "prctl,open,openat,setns")?;
+        let file = format!("\"{}\"", ns.path());
+        let dumpable = first(&calls, "prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE");
+        let open = calls
+            .iter()
+            .position(|c| c.starts_with("open") && c.contains(&file));
+        let setns = first(&calls, "setns(");
+        let ok = matches!((dumpable, open, setns), (Some(d), Some(o), Some(n)) if d < o && o < n);
+        if !ok {
+            return Err(format!(
+                "netns {}: expected prctl(PR_SET_DUMPABLE, 0) < open {file} < setns; calls:\n      {}",
+                args.join(" "),
+                calls.join("\n      ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// unshare -S/-G: groups → gid → uid.
