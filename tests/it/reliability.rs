@@ -809,6 +809,18 @@ const CHECKS: &[Check] = &[
     ),
     ("unshare --init reaps orphans", unshare_init),
     (
+        "privileges: unshare writes setgroups deny before gid_map",
+        privileges_setgroups_before_gid_map,
+    ),
+    (
+        "privileges: capabilities after uid (unshare, nsenter --keep-caps)",
+        privileges_capabilities_last,
+    ),
+    (
+        "paths: unshare --root/--wd stay inside the new root",
+        paths_root_wd_inside,
+    ),
+    (
         "privileges: never re-exec /proc/self/exe",
         never_reexec_self,
     ),
@@ -2179,6 +2191,112 @@ fn signal_unshare_init_forwards() -> Result<(), String> {
             }
         });
         expect_code(&t, 9)?;
+    }
+    Ok(())
+}
+
+/// An unprivileged writer must deny setgroups before it may write gid_map; unshare does it first for `-r`, as
+/// root and as `nobody`.
+fn privileges_setgroups_before_gid_map() -> Result<(), String> {
+    for v in variants() {
+        let calls = traced(v, "unshare", &strings(&["-r", "true"]), "open,openat")?;
+        let open_of = |file: &str| {
+            calls
+                .iter()
+                .position(|c| c.starts_with("open") && c.contains(&format!("/{file}\"")))
+        };
+        let ok = matches!(
+            (open_of("setgroups"), open_of("gid_map")),
+            (Some(s), Some(g)) if s < g
+        );
+        if !ok {
+            return Err(format!(
+                "[{v:?}] unshare -r: setgroups not opened before gid_map; calls:\n      {}",
+                calls.join("\n      ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The last credential step is the capabilities: `--keep-caps` raises the ambient set only after setuid (a
+/// setuid to non-zero first would clear what was raised; raising first would be undone).
+fn privileges_capabilities_last() -> Result<(), String> {
+    const TRACE: &str = "setgroups,setgid,setuid,setresgid,setresuid,capset,prctl";
+    for v in variants() {
+        let calls = traced(
+            v,
+            "unshare",
+            &strings(&["-r", "-S", "0", "--keep-caps", "true"]),
+            TRACE,
+        )?;
+        in_order(&calls, &["setuid(", "capset(", "prctl(PR_CAP_AMBIENT"])
+            .map_err(|e| format!("[{v:?}] unshare -r -S 0 --keep-caps: {e}"))?;
+        let target = target_in_new_ns(v, &["-r", "-n"]);
+        let pid = target.pid.to_string();
+        let args = strings(&[
+            "-t",
+            &pid,
+            "-U",
+            "-n",
+            "-S",
+            "0",
+            "-G",
+            "0",
+            "--keep-caps",
+            "true",
+        ]);
+        let calls = traced(v, "nsenter", &args, TRACE)?;
+        in_order(
+            &calls,
+            &["setgid(", "setuid(", "capset(", "prctl(PR_CAP_AMBIENT"],
+        )
+        .map_err(|e| format!("[{v:?}] nsenter -U -S 0 -G 0 --keep-caps: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `unshare --root=R --wd=W`: W is resolved inside R whatever it is: an absolute symlink, a symlink full of
+/// `..`, a relative path, `..` itself. The caller's cwd (outside R) must not be the starting point: chroot(2)
+/// leaves it there, and util-linux 2.38 resolves a relative --wd from it (`--wd=..` reaches the host's `/`).
+/// Root only (it mounts a tmpfs for R, in a private mount namespace made by the installed util-linux).
+fn paths_root_wd_inside() -> Result<(), String> {
+    if !is_root() {
+        return Ok(());
+    }
+    let outside = TempDir::new("rel-root-cwd");
+    let root = TempDir::new("rel-root");
+    let script = r#"
+        R=$1
+        mount -t tmpfs nsbrel-root "$R"
+        for d in bin lib lib64 usr; do
+            if [ -e "/$d" ]; then mkdir "$R/$d"; mount --bind "/$d" "$R/$d"; fi
+        done
+        mkdir "$R/nsbrel-inner"
+        ln -s /nsbrel-inner "$R/wd-abs"
+        ln -s ../../../../../nsbrel-inner "$R/wd-up"
+        for wd in /wd-abs /wd-up wd-up ..; do
+            "$UNSHARE" --root="$R" --wd="$wd" pwd -P 2>&1 || echo "failed: $wd"
+        done
+    "#;
+    let output = Command::new("/usr/bin/unshare")
+        .args(["--mount", "--propagation", "private", "--", "sh", "-uc"])
+        .arg(script)
+        .arg("sh")
+        .arg(root.path())
+        .env("UNSHARE", bin("unshare"))
+        .current_dir(outside.path())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("run the sandbox: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let expected = "/nsbrel-inner\n/nsbrel-inner\n/nsbrel-inner\n/\n";
+    if !output.status.success() || stdout != expected {
+        return Err(format!(
+            "unshare --root --wd left the new root: {:?}, stdout {stdout:?} (expected {expected:?}), stderr {:?}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     Ok(())
 }
