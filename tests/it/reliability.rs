@@ -738,6 +738,10 @@ const CHECKS: &[Check] = &[
     ),
     ("fault: uid_map open fails", fault_uid_map_open),
     (
+        "fault: hints name a zero user.max_* limit and AppArmor",
+        fault_hints_sysctl_apparmor,
+    ),
+    (
         "fault: netlink request fails at each step of veth add",
         fault_netlink_veth_add,
     ),
@@ -1096,6 +1100,60 @@ fn fault_unshare_enospc_einval() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The hint lines that depend on the machine's settings, made to apply: `user.max_user_namespaces` set to 0
+/// inside a user namespace of our own (its limits belong to it), and, as root only, AppArmor's
+/// `kernel.apparmor_restrict_unprivileged_userns = 1` on a tmpfs over `/proc/sys/kernel` in a private mount
+/// namespace, with unshare(2) made to fail with EPERM as AppArmor would.
+fn fault_hints_sysctl_apparmor() -> Result<(), String> {
+    let hint_after = |t: &Tracked, first: &str, hint: &str| -> Result<(), String> {
+        clean_failure(t, 1, |l| l == first)?;
+        if tool_stderr(t).lines().nth(1) != Some(hint) {
+            return Err(format!("expected the hint {hint:?}: {}", describe(t)));
+        }
+        Ok(())
+    };
+    for v in variants() {
+        let inner = tool_path("unshare", v).display().to_string();
+        let args = strings(&[
+            "-r",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" -U true",
+            &inner,
+        ]);
+        let t = run_tool(v, &[], "unshare", &args);
+        hint_after(
+            &t,
+            "unshare: unshare failed: No space left on device",
+            "unshare: user.max_user_namespaces is 0: namespaces of this type are disabled",
+        )
+        .map_err(|e| format!("[{v:?}] {e}"))?;
+    }
+    if !is_root() {
+        return Ok(());
+    }
+    let script = "mount -t tmpfs nsbrel-sysctl /proc/sys/kernel \
+        && echo 1 > /proc/sys/kernel/apparmor_restrict_unprivileged_userns \
+        && exec strace -f -qq -o /dev/null -e inject=unshare:error=EPERM \"$0\" -r true";
+    let args = strings(&["sh", "-c", script, &bin("unshare").display().to_string()]);
+    let mut command = Command::new("/usr/bin/unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--"])
+        .args(&args)
+        .current_dir("/");
+    let t = run_tracked(
+        command,
+        "unshare -r under AppArmor's switch".into(),
+        &args,
+        Duration::from_secs(30),
+    );
+    hint_after(
+        &t,
+        "unshare: unshare failed: Operation not permitted",
+        "unshare: AppArmor blocks unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)",
+    )
 }
 
 fn fault_setns_nsenter() -> Result<(), String> {
