@@ -353,6 +353,10 @@ const TABLE: &[Row] = &[
     row("unshare", &["-S", "abc", "true"], 1, "unshare: failed to parse uid: 'abc'\n"),
     row("unshare", &["-G", "abc", "true"], 1, "unshare: failed to parse gid: 'abc'\n"),
     row("unshare", &["-S", "-1", "true"], 1, "unshare: failed to parse uid: '-1'\n"),
+    row("unshare", &["-S", "4294967295", "true"], 1, "unshare: setuid() failed: Invalid argument\n"),
+    row("unshare", &["-G", "4294967295", "true"], 1, "unshare: setgid() failed: Invalid argument\n")
+        .rootless(1, "unshare: setgroups failed: Operation not permitted\n"),
+    row("unshare", &["--map-users=", "true"], 1, "unshare: invalid mapping ''\n"),
     row("unshare", &["-S", "4294967296", "true"], 1, "unshare: failed to parse uid: '4294967296': Numerical result out of range\n"),
     row("unshare", &["--owner", "abc", "true"], 1, "unshare: failed to parse owner\n"),
     row("unshare", &["--owner", "1", "true"], 1, "unshare: failed to parse owner\n"),
@@ -424,6 +428,12 @@ const TABLE: &[Row] = &[
     row("nsenter", &["--root=/nonexistent", "-t", "{pid}", "-n", "true"], 1, "nsenter: cannot open /nonexistent: No such file or directory\n"),
     row("nsenter", &["-S", "abc", "-t", "{pid}", "-n", "true"], 1, "nsenter: failed to parse uid: 'abc'\n"),
     row("nsenter", &["-G", "abc", "-t", "{pid}", "-n", "true"], 1, "nsenter: failed to parse gid: 'abc'\n"),
+    // Ids are never wrapped (util-linux 2.38 took 4294967296 as uid 0); (uid_t)-1 reaches the kernel, which
+    // refuses it (nsbox panicked there once, in rustix's Uid::from_raw).
+    row("nsenter", &["-S", "4294967296", "-t", "{pid}", "-n", "true"], 1, "nsenter: failed to parse uid: '4294967296': Numerical result out of range\n"),
+    row("nsenter", &["-S", "4294967295", "-t", "{pid}", "-n", "true"], 1, "nsenter: setuid() failed: Invalid argument\n"),
+    row("nsenter", &["-G", "4294967295", "-t", "{pid}", "-n", "true"], 1, "nsenter: setgid() failed: Invalid argument\n")
+        .rootless(1, "nsenter: setgroups failed: Operation not permitted\n"),
     row("nsenter", &["-t", "{pid}", "--net=/etc/passwd", "true"], 1, "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n"),
     row("nsenter", &["-t", "{pid}", "-U", "true"], 1, "nsenter: reassociate to namespaces failed: Invalid argument\n"),
     row("nsenter", &["-Z", "-t", "{pid}", "-n", "true"], 1, "nsenter: SELinux is not enabled (--follow-context)\n"),
@@ -435,6 +445,10 @@ const TABLE: &[Row] = &[
     row("lsns", &["-p"], 1, "{0}: option requires an argument -- 'p'\nTry 'lsns --help' for more information.\n"),
     row("lsns", &["--output"], 1, "{0}: option '--output' requires an argument\nTry 'lsns --help' for more information.\n"),
     row("lsns", &["-t", "foo"], 1, "lsns: unknown namespace type: foo\n"),
+    row("lsns", &["-p", "abc"], 1, "lsns: invalid PID argument: 'abc'\n"),
+    row("lsns", &["-p", "99999999999"], 1, "lsns: invalid PID argument: '99999999999': Numerical result out of range\n"),
+    // Negative PIDs are refused (util-linux 2.38 lists nothing, rc 0).
+    row("lsns", &["-p", "-1"], 1, "lsns: invalid PID argument: '-1'\n"),
     row("lsns", &["-o", "BOGUS"], 1, "lsns: unknown column: BOGUS\n"),
     row("lsns", &["-o", ""], 1, "lsns: unknown column: ''\n"),
     row("lsns", &["-J", "-r"], 1, "lsns: options --json and --raw cannot be combined\n"),
