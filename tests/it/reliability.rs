@@ -8,8 +8,42 @@
 //! `nsbrel` prefix, or a name or path given on the command line), or when it is a mount over one of the
 //! machine's own top-level directories (`/`, `/proc`, `/sys`, …).
 //!
-//! Rows whose tool does not print the spec's message yet live in `PENDING`, run by an ignored test:
-//! `cargo test --test it reliability:: -- --ignored` lists what is still wrong.
+//! Rows whose tool does not print the spec's message yet live in `PENDING` (checks in `PENDING_CHECKS`), run
+//! by ignored tests: `cargo test --test it reliability:: -- --ignored` lists what is still wrong. Both are
+//! empty today.
+//!
+//! Which test checks which principle of issue #10 (check names are those in `CHECKS`; `a::b` is a test in
+//! another module of `tests/it`):
+//!
+//! - **Strict parsing**: `bad_input_table` — PIDs (`nsenter -t`, `netns attach`/`identify`, `lsns -p`), uids
+//!   and gids (`-S`/`-G`, `--map-user`, `--owner`; no wrap at 2^32, (uid_t)-1 refused), map ranges (count 0,
+//!   overflow, overlap, empty), time offsets, signals (`--kill-child`), NSIDs (`netns set`, `list-id`), MTUs
+//!   and prefix lengths (`veth`), each checked to leave nothing behind; the parsers' unit tests; `fuzz/`.
+//! - **No half-done state**: the `fault:` checks (unshare(2), setns(2), mount(2), the map files, every
+//!   open/write of unshare, every open of nsenter and netns, every netlink request of `veth add` made to fail
+//!   in turn), and the leftover check after every row and check.
+//! - **File descriptors**: `fd hygiene:` checks (unshare in seven modes, nsenter, netns exec).
+//! - **Race-free targets**: `nsenter: one pidfd for every setns`, `nsenter: target exits mid-operation`,
+//!   `nsenter: zombie target`, `nsenter: PID:INODE with the right inode`, the stale `{pid}:1` row.
+//! - **Privileges**: setgroups `deny` before gid_map (`privileges: unshare writes setgroups deny before
+//!   gid_map`); setgroups skipped where denied (`privileges: nsenter -U into a setgroups=deny namespace`);
+//!   groups → gid → uid → capabilities (`privileges: nsenter non-dumpable, credential order`,
+//!   `privileges: unshare credential order`, `privileges: capabilities after uid`); non-dumpable while
+//!   holding fds of another namespace (`privileges: nsenter non-dumpable…`, `privileges: netns exec
+//!   non-dumpable`) and dumpable again after exec (`nsenter::program_is_dumpable_again`,
+//!   `netns::exec_program_is_dumpable_again`); setuid-root refused (`setuid-root refused:` for all seven tools
+//!   and the multicall binary, `nsenter::refuses_setuid`); never re-executing ourselves (`privileges: never
+//!   re-exec /proc/self/exe`).
+//! - **Paths**: `paths: unshare --root/--wd stay inside the new root`; switch_root's sweep and API mounts
+//!   (`pivot::switch_root_from_tmpfs_initramfs` with its symlinks, second filesystem and host bind,
+//!   `pivot::switch_root_does_not_follow_symlinks_for_api_filesystems`,
+//!   `pivot::switch_root_never_deletes_newroot_bound_from_the_initramfs`).
+//! - **Signals and processes**: the `signals:` checks (every mode of unshare and nsenter, the caller's ignored
+//!   SIGCHLD and blocked signals, statuses 0–255, re-raise without a core file), `unshare --init reaps
+//!   orphans`, and the empty-process-group check after every row and check.
+//! - **Actionable errors**: the unprivileged `-n`/`-m` rows, `fault: unshare(2) EPERM`, `fault: unshare(2)
+//!   ENOSPC and EINVAL`, `fault: hints name a zero user.max_* limit and AppArmor`.
+//! - **Load**: `load::*`.
 
 use crate::harness::*;
 use std::collections::BTreeSet;
