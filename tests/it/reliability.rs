@@ -1950,7 +1950,8 @@ fn setuid_switch_root() -> Result<(), String> {
 /// The multicall binary installed setuid-root: its applets refuse just the same.
 fn setuid_nsbox() -> Result<(), String> {
     setuid_root_refused("nsbox", &["unshare", "-r", "touch", "MARK"], "unshare: ")?;
-    setuid_root_refused("nsbox", &["netns", "list"], "")
+    setuid_root_refused("nsbox", &["netns", "list"], "")?;
+    setuid_root_refused("nsbox", &["--install", "MARK"], "nsbox: ")
 }
 
 /// A copy of `tool` installed setuid-root and run by `nobody` must refuse with exactly
