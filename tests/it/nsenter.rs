@@ -472,7 +472,8 @@ fn bad_input() {
             ),
             (
                 vec!["-t", &p, "-n", "-S", "4294967296"],
-                "failed to parse uid: '4294967296'".into(),
+                // util-linux's strtoXX_or_err wording for a number too large (as unshare -S says it).
+                "failed to parse uid: '4294967296': Numerical result out of range".into(),
             ),
             (
                 vec!["-t", &p, "-n", "-G", "root"],
