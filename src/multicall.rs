@@ -143,6 +143,11 @@ fn multiplexer(args: Vec<OsString>) -> i32 {
             None => not_found(first),
         };
     }
+    // The applets refuse a setuid run themselves; the multiplexer's own options must too (`--install`
+    // would write symlinks into any directory).
+    if let Err(e) = ns_common::opts::refuse_setuid() {
+        return finish("nsbox", Err(e));
+    }
     let rest = &args[2..];
     let outcome = match word {
         b"--list" => print_stdout(

@@ -140,12 +140,13 @@ pub struct Config {
 }
 
 pub fn main(args: Vec<OsString>) -> i32 {
-    let outcome = match TOOL.parse(args) {
+    // Not through run_tool (lsns has its own help text), so the setuid refusal is called here.
+    let outcome = ns_common::opts::refuse_setuid().and_then(|()| match TOOL.parse(args) {
         Ok(Parsed::Help) => ns_common::opts::print_stdout(HELP),
         Ok(Parsed::Version) => ns_common::opts::print_stdout(&TOOL.version()),
         Ok(Parsed::Run { opts, operands }) => parse_config(&opts, &operands).and_then(|c| run(&c)),
         Err(e) => Err(e),
-    };
+    });
     ns_common::error::finish(TOOL.name, outcome)
 }
 

@@ -62,6 +62,8 @@ fn no_name() -> Error {
 }
 
 fn run(args: Vec<OsString>) -> Result<i32> {
+    // Not through run_tool (iproute2's parser and messages), so the setuid refusal is called here.
+    ns_common::opts::refuse_setuid()?;
     let (opts, rest) = match cli::parse(&NETNS, args) {
         Ok(cli::Parsed::Help) => return print_stdout(&NETNS.help()),
         Ok(cli::Parsed::Version) => return print_stdout(&NETNS.version()),
@@ -258,13 +260,21 @@ fn attach(args: &[OsString]) -> Result<i32> {
         return Err(Error::new("No netns name and PID specified"));
     };
     check_netns_name(name)?;
-    if !is_pid(pid) {
-        return Err(Error::new(format!(
-            "Invalid PID: {}",
-            pid.to_string_lossy()
-        )));
+    // Checked before /run/netns is touched, so a bad PID leaves nothing behind.
+    let pid = attach_pid(pid)
+        .ok_or_else(|| Error::new(format!("Invalid PID: {}", pid.to_string_lossy())))?;
+    rundir::attach(name, &pid.to_string()).map(|_| 0)
+}
+
+/// An `attach` PID: decimal digits for 1..=i32::MAX (iproute2 says `Invalid PID` for 0 and anything beyond
+/// pid_t). Unlike iproute2, no sign, no `0x`/octal forms and no leading zero: `010` would be PID 8 there and
+/// 10 to a reader, so it is refused rather than guessed.
+fn attach_pid(word: &OsStr) -> Option<i32> {
+    let text = word.to_str()?;
+    if !is_pid(word) || text.starts_with('0') {
+        return None;
     }
-    rundir::attach(name, &pid.to_string_lossy()).map(|_| 0)
+    text.parse::<i32>().ok()
 }
 
 /// A `set` nsid: `auto` (-1) or 0..=i32::MAX.
@@ -494,6 +504,27 @@ fn monitor() -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attach_pids() {
+        assert_eq!(attach_pid(OsStr::new("1")), Some(1));
+        assert_eq!(attach_pid(OsStr::new("2147483647")), Some(i32::MAX));
+        for bad in [
+            "",
+            "0",
+            "00",
+            "010",
+            "-1",
+            "+5",
+            " 5",
+            "5x",
+            "0x10",
+            "2147483648",
+            "99999999999",
+        ] {
+            assert_eq!(attach_pid(OsStr::new(bad)), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn netnsid_values() {

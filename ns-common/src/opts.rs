@@ -370,13 +370,27 @@ pub fn run_tool(
     args: Vec<OsString>,
     run: impl FnOnce(Vec<Matched>, Vec<OsString>) -> Result<i32>,
 ) -> i32 {
-    let outcome = match tool.parse(args) {
+    let outcome = refuse_setuid().and_then(|()| match tool.parse(args) {
         Ok(Parsed::Help) => print_stdout(&tool.help()),
         Ok(Parsed::Version) => print_stdout(&tool.version()),
         Ok(Parsed::Run { opts, operands }) => run(opts, operands),
         Err(e) => Err(e),
-    };
+    });
     crate::error::finish(tool.name, outcome)
+}
+
+/// Every tool's first step (through [`run_tool`], or called by a tool with its own `main`): refuse to run
+/// installed setuid/setgid or with file capabilities. Such a copy would hand any user root's power over
+/// namespaces, mounts and links (`unshare --root`, `nsenter -t 1`, `netns add`, `switch_root`); the tools are
+/// not a privilege boundary, and refusing before the command line is even parsed keeps the privileged code
+/// path empty. Both tests: `AT_SECURE` (what the kernel says about this exec, file capabilities included) and
+/// real ≠ effective ids (a process that gained them some other way).
+pub fn refuse_setuid() -> Result<()> {
+    use rustix::process::{getegid, geteuid, getgid, getuid};
+    if crate::sys::secure_exec() || geteuid() != getuid() || getegid() != getgid() {
+        return Err(Error::new("refusing to run with setuid/setgid privileges"));
+    }
+    Ok(())
 }
 
 /// Writes `text` to stdout; a closed pipe is not an error (`lsns | head -1`).

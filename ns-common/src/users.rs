@@ -45,6 +45,25 @@ pub fn parse_id(text: &[u8]) -> Option<u32> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
+/// An `-S`/`-G` style id argument (unshare, nsenter): [`parse_id`], with util-linux's message:
+/// `failed to parse uid: 'TEXT'`, plus `: Numerical result out of range` when it is a number too large for
+/// an id (never wrapped: util-linux 2.38's nsenter took 4294967296 as uid 0).
+pub fn parse_id_arg(text: &[u8], what: &str) -> crate::error::Result<u32> {
+    if let Some(id) = parse_id(text) {
+        return Ok(id);
+    }
+    let overflow = !text.is_empty() && text.iter().all(u8::is_ascii_digit);
+    let suffix = if overflow {
+        format!(": {}", crate::error::strerror(libc::ERANGE))
+    } else {
+        String::new()
+    };
+    Err(crate::error::Error::new(format!(
+        "failed to parse {what}: '{}'{suffix}",
+        String::from_utf8_lossy(text)
+    )))
+}
+
 fn records(content: &[u8]) -> impl Iterator<Item = Vec<&[u8]>> {
     content.split(|&b| b == b'\n').filter_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -4,7 +4,7 @@
 //! The process is single-threaded, so the per-thread set*id system calls rustix makes change the whole process.
 
 use ns_common::error::{Error, Result};
-use rustix::process::{Gid, Uid};
+use ns_common::sys;
 use rustix::thread::{self, CapabilitySet};
 
 /// The credentials to set before exec.
@@ -42,13 +42,13 @@ impl Credentials {
                 }
             }
         }
+        // Not rustix's Uid/Gid: they assert on (uid_t)-1, which `-S 4294967295` reaches; the kernel answers
+        // EINVAL for it, as util-linux reports.
         if let Some(gid) = self.gid {
-            thread::set_thread_gid(Gid::from_raw(gid))
-                .map_err(|e| Error::from(e).context("setgid() failed"))?;
+            sys::setgid(gid).map_err(|e| Error::os("setgid() failed", e))?;
         }
         if let Some(uid) = self.uid {
-            thread::set_thread_uid(Uid::from_raw(uid))
-                .map_err(|e| Error::from(e).context("setuid() failed"))?;
+            sys::setuid(uid).map_err(|e| Error::os("setuid() failed", e))?;
         }
         if self.keep_caps && in_user_ns {
             raise_ambient()?;

@@ -197,15 +197,8 @@ fn no_target() -> Error {
 }
 
 fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
-    // Installed setuid/setgid, nsenter would let any user into any namespace as root. It is not a
-    // privilege boundary: refuse.
-    if rustix::process::geteuid() != rustix::process::getuid()
-        || rustix::process::getegid() != rustix::process::getgid()
-    {
-        return Err(Error::new(
-            "refusing to run with setuid/setgid privileges (real and effective ids differ)",
-        ));
-    }
+    // A setuid/setgid copy has already been refused by run_tool (it would let any user into any namespace
+    // as root).
     // While we hold fds into the target's namespaces, its processes must not ptrace us and take them;
     // exec makes the program dumpable again.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)

@@ -153,9 +153,7 @@ fn parse_id(text: &OsStr, what: &str) -> Result<IdArg> {
     if text == "follow" {
         return Ok(IdArg::Follow);
     }
-    ns_common::users::parse_id(text.as_bytes())
-        .map(IdArg::Id)
-        .ok_or_else(|| Error::new(format!("failed to parse {what}: '{}'", show(text))))
+    ns_common::users::parse_id_arg(text.as_bytes(), what).map(IdArg::Id)
 }
 
 fn parse_fd(text: &OsStr) -> Result<i32> {

@@ -558,6 +558,43 @@ fn exec_environment() {
         .any(|l| l.contains(&format!(" - sysfs {a} "))));
 }
 
+/// `netns exec` turns non-dumpable before it opens the netns (checked by `reliability::checks_other`); the
+/// exec'd program is dumpable again, as if run directly: root without CAP_SYS_PTRACE may read its
+/// `/proc/PID/cwd`. Everything runs without CAP_SYS_PTRACE (the reader must hold every capability of the
+/// process it looks at, and must not hold that one). The control, a root process made non-dumpable by an euid
+/// round trip (perl is in Debian's essential set), shows the probe can tell the difference.
+#[test]
+fn exec_program_is_dumpable_again() {
+    if skip_unless_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let a = unique_name("xd");
+    sb.netns().args(["add", &a]).run().success();
+    let script = r#"
+        probe() {
+            i=0
+            while [ "$(cat /proc/$1/comm)" != "$2" ]; do
+                i=$((i + 1)); [ $i -lt 200 ] || { echo "no $2"; return; }; sleep 0.05
+            done
+            sleep 0.2
+            if readlink /proc/$1/cwd >/dev/null 2>&1
+            then echo dumpable; else echo not-dumpable; fi
+            kill $1
+        }
+        "$NETNS" exec "$A" sleep 30 & probe $! sleep
+        perl -e '$> = 65534; $> = 0; sleep 30' & probe $! perl
+    "#;
+    let run = sb
+        .run("setpriv")
+        .args(["--bounding-set=-sys_ptrace", "--", "sh", "-uc", script])
+        .env("NETNS", bin("netns"))
+        .env("A", &a)
+        .run();
+    run.success();
+    assert_eq!(run.stdout(), "dumpable\nnot-dumpable\n", "{run:?}");
+}
+
 /// Creates `/etc/netns/NAME` on the real /etc for the test and removes it (and `/etc/netns` if we made it)
 /// when dropped.
 struct EtcNetns {

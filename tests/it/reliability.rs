@@ -8,8 +8,42 @@
 //! `nsbrel` prefix, or a name or path given on the command line), or when it is a mount over one of the
 //! machine's own top-level directories (`/`, `/proc`, `/sys`, …).
 //!
-//! Rows whose tool does not print the spec's message yet live in `PENDING`, run by an ignored test:
-//! `cargo test --test it reliability:: -- --ignored` lists what is still wrong.
+//! Rows whose tool does not print the spec's message yet live in `PENDING` (checks in `PENDING_CHECKS`), run
+//! by ignored tests: `cargo test --test it reliability:: -- --ignored` lists what is still wrong. Both are
+//! empty today.
+//!
+//! Which test checks which principle of issue #10 (check names are those in `CHECKS`; `a::b` is a test in
+//! another module of `tests/it`):
+//!
+//! - **Strict parsing**: `bad_input_table` — PIDs (`nsenter -t`, `netns attach`/`identify`, `lsns -p`), uids
+//!   and gids (`-S`/`-G`, `--map-user`, `--owner`; no wrap at 2^32, (uid_t)-1 refused), map ranges (count 0,
+//!   overflow, overlap, empty), time offsets, signals (`--kill-child`), NSIDs (`netns set`, `list-id`), MTUs
+//!   and prefix lengths (`veth`), each checked to leave nothing behind; the parsers' unit tests; `fuzz/`.
+//! - **No half-done state**: the `fault:` checks (unshare(2), setns(2), mount(2), the map files, every
+//!   open/write of unshare, every open of nsenter and netns, every netlink request of `veth add` made to fail
+//!   in turn), and the leftover check after every row and check.
+//! - **File descriptors**: `fd hygiene:` checks (unshare in seven modes, nsenter, netns exec).
+//! - **Race-free targets**: `nsenter: one pidfd for every setns`, `nsenter: target exits mid-operation`,
+//!   `nsenter: zombie target`, `nsenter: PID:INODE with the right inode`, the stale `{pid}:1` row.
+//! - **Privileges**: setgroups `deny` before gid_map (`privileges: unshare writes setgroups deny before
+//!   gid_map`); setgroups skipped where denied (`privileges: nsenter -U into a setgroups=deny namespace`);
+//!   groups → gid → uid → capabilities (`privileges: nsenter non-dumpable, credential order`,
+//!   `privileges: unshare credential order`, `privileges: capabilities after uid`); non-dumpable while
+//!   holding fds of another namespace (`privileges: nsenter non-dumpable…`, `privileges: netns exec
+//!   non-dumpable`) and dumpable again after exec (`nsenter::program_is_dumpable_again`,
+//!   `netns::exec_program_is_dumpable_again`); setuid-root refused (`setuid-root refused:` for all seven tools
+//!   and the multicall binary, `nsenter::refuses_setuid`); never re-executing ourselves (`privileges: never
+//!   re-exec /proc/self/exe`).
+//! - **Paths**: `paths: unshare --root/--wd stay inside the new root`; switch_root's sweep and API mounts
+//!   (`pivot::switch_root_from_tmpfs_initramfs` with its symlinks, second filesystem and host bind,
+//!   `pivot::switch_root_does_not_follow_symlinks_for_api_filesystems`,
+//!   `pivot::switch_root_never_deletes_newroot_bound_from_the_initramfs`).
+//! - **Signals and processes**: the `signals:` checks (every mode of unshare and nsenter, the caller's ignored
+//!   SIGCHLD and blocked signals, statuses 0–255, re-raise without a core file), `unshare --init reaps
+//!   orphans`, and the empty-process-group check after every row and check.
+//! - **Actionable errors**: the unprivileged `-n`/`-m` rows, `fault: unshare(2) EPERM`, `fault: unshare(2)
+//!   ENOSPC and EINVAL`, `fault: hints name a zero user.max_* limit and AppArmor`.
+//! - **Load**: `load::*`.
 
 use crate::harness::*;
 use std::collections::BTreeSet;
@@ -353,6 +387,10 @@ const TABLE: &[Row] = &[
     row("unshare", &["-S", "abc", "true"], 1, "unshare: failed to parse uid: 'abc'\n"),
     row("unshare", &["-G", "abc", "true"], 1, "unshare: failed to parse gid: 'abc'\n"),
     row("unshare", &["-S", "-1", "true"], 1, "unshare: failed to parse uid: '-1'\n"),
+    row("unshare", &["-S", "4294967295", "true"], 1, "unshare: setuid() failed: Invalid argument\n"),
+    row("unshare", &["-G", "4294967295", "true"], 1, "unshare: setgid() failed: Invalid argument\n")
+        .rootless(1, "unshare: setgroups failed: Operation not permitted\n"),
+    row("unshare", &["--map-users=", "true"], 1, "unshare: invalid mapping ''\n"),
     row("unshare", &["-S", "4294967296", "true"], 1, "unshare: failed to parse uid: '4294967296': Numerical result out of range\n"),
     row("unshare", &["--owner", "abc", "true"], 1, "unshare: failed to parse owner\n"),
     row("unshare", &["--owner", "1", "true"], 1, "unshare: failed to parse owner\n"),
@@ -424,6 +462,12 @@ const TABLE: &[Row] = &[
     row("nsenter", &["--root=/nonexistent", "-t", "{pid}", "-n", "true"], 1, "nsenter: cannot open /nonexistent: No such file or directory\n"),
     row("nsenter", &["-S", "abc", "-t", "{pid}", "-n", "true"], 1, "nsenter: failed to parse uid: 'abc'\n"),
     row("nsenter", &["-G", "abc", "-t", "{pid}", "-n", "true"], 1, "nsenter: failed to parse gid: 'abc'\n"),
+    // Ids are never wrapped (util-linux 2.38 took 4294967296 as uid 0); (uid_t)-1 reaches the kernel, which
+    // refuses it (nsbox panicked there once, in rustix's Uid::from_raw).
+    row("nsenter", &["-S", "4294967296", "-t", "{pid}", "-n", "true"], 1, "nsenter: failed to parse uid: '4294967296': Numerical result out of range\n"),
+    row("nsenter", &["-S", "4294967295", "-t", "{pid}", "-n", "true"], 1, "nsenter: setuid() failed: Invalid argument\n"),
+    row("nsenter", &["-G", "4294967295", "-t", "{pid}", "-n", "true"], 1, "nsenter: setgid() failed: Invalid argument\n")
+        .rootless(1, "nsenter: setgroups failed: Operation not permitted\n"),
     row("nsenter", &["-t", "{pid}", "--net=/etc/passwd", "true"], 1, "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n"),
     row("nsenter", &["-t", "{pid}", "-U", "true"], 1, "nsenter: reassociate to namespaces failed: Invalid argument\n"),
     row("nsenter", &["-Z", "-t", "{pid}", "-n", "true"], 1, "nsenter: SELinux is not enabled (--follow-context)\n"),
@@ -435,6 +479,10 @@ const TABLE: &[Row] = &[
     row("lsns", &["-p"], 1, "{0}: option requires an argument -- 'p'\nTry 'lsns --help' for more information.\n"),
     row("lsns", &["--output"], 1, "{0}: option '--output' requires an argument\nTry 'lsns --help' for more information.\n"),
     row("lsns", &["-t", "foo"], 1, "lsns: unknown namespace type: foo\n"),
+    row("lsns", &["-p", "abc"], 1, "lsns: invalid PID argument: 'abc'\n"),
+    row("lsns", &["-p", "99999999999"], 1, "lsns: invalid PID argument: '99999999999': Numerical result out of range\n"),
+    // Negative PIDs are refused (util-linux 2.38 lists nothing, rc 0).
+    row("lsns", &["-p", "-1"], 1, "lsns: invalid PID argument: '-1'\n"),
     row("lsns", &["-o", "BOGUS"], 1, "lsns: unknown column: BOGUS\n"),
     row("lsns", &["-o", ""], 1, "lsns: unknown column: ''\n"),
     row("lsns", &["-J", "-r"], 1, "lsns: options --json and --raw cannot be combined\n"),
@@ -520,6 +568,13 @@ const TABLE: &[Row] = &[
     row("netns", &["-n"], 255, "Option \"-n\" requires an argument, try \"netns -help\".\n"),
     row("netns", &["-n", "nsbrel-nosuch", "list"], 255, "Cannot open network namespace \"nsbrel-nosuch\": No such file or directory\n"),
     row("netns", &["attach", "{tag}", "-5"], 1, "Invalid PID: -5\n"),
+    // A PID beyond pid_t, and 0, are "Invalid PID" (as iproute2 6.1) before /run/netns is touched; leading
+    // zeros and `0x` are refused too (iproute2 would read `010` as PID 8).
+    row("netns", &["attach", "{tag}", "99999999999"], 1, "Invalid PID: 99999999999\n"),
+    row("netns", &["attach", "{tag}", "2147483648"], 1, "Invalid PID: 2147483648\n"),
+    row("netns", &["attach", "{tag}", "0"], 1, "Invalid PID: 0\n"),
+    row("netns", &["attach", "{tag}", "010"], 1, "Invalid PID: 010\n"),
+    row("netns", &["attach", "{tag}", "0x10"], 1, "Invalid PID: 0x10\n"),
     row("netns", &["identify", "-5"], 1, "Specified string '-5' is not a pid\n"),
     // ---- unshare: (uid_t)-1 is not a uid (§2.1) ----
     row("unshare", &["--map-user=4294967295", "true"], 1, "unshare: failed to parse uid '4294967295'\n"),
@@ -548,17 +603,9 @@ const TABLE: &[Row] = &[
     row("nsbox", &["nsbrel-nosuch"], 127, "nsbox: applet not found: nsbrel-nosuch\n"),
 ];
 
-/// Rows whose tool does not give the spec's answer yet (run by the ignored `bad_input_pending`).
-const PENDING: &[Row] = &[
-    // netns.md §A.2 / strict PIDs: a PID beyond pid_t is "Invalid PID" (iproute2 6.1 says so too); today netns
-    // tries /proc/99999999999/ns/net.
-    row(
-        "netns",
-        &["attach", "{tag}", "99999999999"],
-        1,
-        "Invalid PID: 99999999999\n",
-    ),
-];
+/// Rows whose tool does not give the spec's answer yet (run by the ignored `bad_input_pending`). Empty: every
+/// row passes; keep the mechanism for the next tool change.
+const PENDING: &[Row] = &[];
 
 /// Long-lived processes that `{pid}` rows target: one per variant, killed and reaped on drop.
 struct Sleepers {
@@ -739,6 +786,10 @@ const CHECKS: &[Check] = &[
     ),
     ("fault: uid_map open fails", fault_uid_map_open),
     (
+        "fault: hints name a zero user.max_* limit and AppArmor",
+        fault_hints_sysctl_apparmor,
+    ),
+    (
         "fault: netlink request fails at each step of veth add",
         fault_netlink_veth_add,
     ),
@@ -787,6 +838,11 @@ const CHECKS: &[Check] = &[
     ("setuid-root refused: nsenter", setuid_nsenter),
     ("setuid-root refused: pivot_root", setuid_pivot_root),
     ("setuid-root refused: switch_root", setuid_switch_root),
+    ("setuid-root refused: netns", setuid_netns),
+    ("setuid-root refused: veth", setuid_veth),
+    ("setuid-root refused: lsns", setuid_lsns),
+    ("setuid-root refused: nsbox multicall", setuid_nsbox),
+    ("privileges: netns exec non-dumpable", privileges_netns_exec),
     (
         "fault: each open/write of unshare fails in turn",
         fault_unshare_each_step,
@@ -805,6 +861,18 @@ const CHECKS: &[Check] = &[
     ),
     ("unshare --init reaps orphans", unshare_init),
     (
+        "privileges: unshare writes setgroups deny before gid_map",
+        privileges_setgroups_before_gid_map,
+    ),
+    (
+        "privileges: capabilities after uid (unshare, nsenter --keep-caps)",
+        privileges_capabilities_last,
+    ),
+    (
+        "paths: unshare --root/--wd stay inside the new root",
+        paths_root_wd_inside,
+    ),
+    (
         "privileges: never re-exec /proc/self/exe",
         never_reexec_self,
     ),
@@ -822,12 +890,7 @@ const CHECKS: &[Check] = &[
 ];
 
 /// Checks that wait for a tool (run by the ignored `checks_pending`).
-const PENDING_CHECKS: &[Check] = &[
-    ("privileges: netns exec non-dumpable", privileges_netns_exec),
-    ("setuid-root refused: netns", setuid_netns),
-    ("setuid-root refused: veth", setuid_veth),
-    ("setuid-root refused: lsns", setuid_lsns),
-];
+const PENDING_CHECKS: &[Check] = &[];
 
 fn run_checks(checks: &[Check]) -> Vec<String> {
     checks
@@ -1085,6 +1148,60 @@ fn fault_unshare_enospc_einval() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The hint lines that depend on the machine's settings, made to apply: `user.max_user_namespaces` set to 0
+/// inside a user namespace of our own (its limits belong to it), and, as root only, AppArmor's
+/// `kernel.apparmor_restrict_unprivileged_userns = 1` on a tmpfs over `/proc/sys/kernel` in a private mount
+/// namespace, with unshare(2) made to fail with EPERM as AppArmor would.
+fn fault_hints_sysctl_apparmor() -> Result<(), String> {
+    let hint_after = |t: &Tracked, first: &str, hint: &str| -> Result<(), String> {
+        clean_failure(t, 1, |l| l == first)?;
+        if tool_stderr(t).lines().nth(1) != Some(hint) {
+            return Err(format!("expected the hint {hint:?}: {}", describe(t)));
+        }
+        Ok(())
+    };
+    for v in variants() {
+        let inner = tool_path("unshare", v).display().to_string();
+        let args = strings(&[
+            "-r",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" -U true",
+            &inner,
+        ]);
+        let t = run_tool(v, &[], "unshare", &args);
+        hint_after(
+            &t,
+            "unshare: unshare failed: No space left on device",
+            "unshare: user.max_user_namespaces is 0: namespaces of this type are disabled",
+        )
+        .map_err(|e| format!("[{v:?}] {e}"))?;
+    }
+    if !is_root() {
+        return Ok(());
+    }
+    let script = "mount -t tmpfs nsbrel-sysctl /proc/sys/kernel \
+        && echo 1 > /proc/sys/kernel/apparmor_restrict_unprivileged_userns \
+        && exec strace -f -qq -o /dev/null -e inject=unshare:error=EPERM \"$0\" -r true";
+    let args = strings(&["sh", "-c", script, &bin("unshare").display().to_string()]);
+    let mut command = Command::new("/usr/bin/unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--"])
+        .args(&args)
+        .current_dir("/");
+    let t = run_tracked(
+        command,
+        "unshare -r under AppArmor's switch".into(),
+        &args,
+        Duration::from_secs(30),
+    );
+    hint_after(
+        &t,
+        "unshare: unshare failed: Operation not permitted",
+        "unshare: AppArmor blocks unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)",
+    )
 }
 
 fn fault_setns_nsenter() -> Result<(), String> {
@@ -1788,40 +1905,59 @@ fn fd_hygiene_netns_exec() -> Result<(), String> {
 // ---- setuid-root ----
 
 fn setuid_unshare() -> Result<(), String> {
-    setuid_root_refused("unshare", &["-r", "touch", "MARK"])
+    setuid_root_refused("unshare", &["-r", "touch", "MARK"], "unshare: ")
 }
 
 fn setuid_nsenter() -> Result<(), String> {
     setuid_root_refused(
         "nsenter",
         &["-t", "1", "-U", "--preserve-credentials", "touch", "MARK"],
+        "nsenter: ",
     )
 }
 
+/// netns prints iproute2-style messages, without a program prefix.
 fn setuid_netns() -> Result<(), String> {
-    setuid_root_refused("netns", &["list"])
+    setuid_root_refused("netns", &["list"], "")
 }
 
 fn setuid_veth() -> Result<(), String> {
-    setuid_root_refused("veth", &["list"])
+    setuid_root_refused("veth", &["list"], "veth: ")
 }
 
 fn setuid_lsns() -> Result<(), String> {
-    setuid_root_refused("lsns", &[])
+    setuid_root_refused("lsns", &[], "lsns: ")
 }
 
-/// Arguments that fail harmlessly even with privileges (the paths do not exist).
+/// Arguments that fail harmlessly even with privileges (the paths do not exist); the message tells the
+/// refusal from that failure.
 fn setuid_pivot_root() -> Result<(), String> {
-    setuid_root_refused("pivot_root", &["/nonexistent-a", "/nonexistent-b"])
+    setuid_root_refused(
+        "pivot_root",
+        &["/nonexistent-a", "/nonexistent-b"],
+        "pivot_root: ",
+    )
 }
 
 fn setuid_switch_root() -> Result<(), String> {
-    setuid_root_refused("switch_root", &["/nonexistent", "/sbin/init"])
+    setuid_root_refused(
+        "switch_root",
+        &["/nonexistent", "/sbin/init"],
+        "switch_root: ",
+    )
 }
 
-/// A copy of `tool` installed setuid-root and run by `nobody` must refuse with one line, rc 1, doing nothing
-/// (for unshare/nsenter: not creating MARK in its cwd).
-fn setuid_root_refused(tool: &str, args: &[&str]) -> Result<(), String> {
+/// The multicall binary installed setuid-root: its applets refuse just the same.
+fn setuid_nsbox() -> Result<(), String> {
+    setuid_root_refused("nsbox", &["unshare", "-r", "touch", "MARK"], "unshare: ")?;
+    setuid_root_refused("nsbox", &["netns", "list"], "")?;
+    setuid_root_refused("nsbox", &["--install", "MARK"], "nsbox: ")
+}
+
+/// A copy of `tool` installed setuid-root and run by `nobody` must refuse with exactly
+/// `{prefix}refusing to run with setuid/setgid privileges`, rc 1, doing nothing (for unshare/nsenter: not
+/// creating MARK in its cwd).
+fn setuid_root_refused(tool: &str, args: &[&str], prefix: &str) -> Result<(), String> {
     if !is_root() {
         return Ok(());
     }
@@ -1838,12 +1974,13 @@ fn setuid_root_refused(tool: &str, args: &[&str]) -> Result<(), String> {
     command.args(&argv[1..]).current_dir(dir.path());
     let t = run_tracked(
         command,
-        format!("setuid-root {tool} as nobody"),
+        format!("setuid-root {tool} {} as nobody", args.join(" ")),
         &args,
         Duration::from_secs(30),
     );
     let marked = dir.path().join("MARK").exists();
-    if t.run.code() != 1 || tool_stderr(&t).lines().count() != 1 || marked || !t.left.is_empty() {
+    let expected = format!("{prefix}refusing to run with setuid/setgid privileges\n");
+    if t.run.code() != 1 || tool_stderr(&t) != expected || marked || !t.left.is_empty() {
         return Err(format!(
             "setuid-root {tool} was not refused (MARK made: {marked}): {}",
             describe(&t)
@@ -1985,22 +2122,35 @@ fn privileges_nsenter() -> Result<(), String> {
     Ok(())
 }
 
-/// netns exec holds an fd of another network namespace: non-dumpable before it opens it.
+/// netns exec (and `netns -n NAME`) holds an fd of another network namespace: non-dumpable before it opens
+/// `/run/netns/NAME`, and before the setns. (That the program is dumpable again after the exec:
+/// `netns::exec_program_is_dumpable_again`.)
 fn privileges_netns_exec() -> Result<(), String> {
     if !is_root() {
         return Ok(());
     }
     let ns = TempNetns::new();
-    let calls = traced(
-        Variant::Root,
-        "netns",
-        &strings(&["exec", &ns.name, "true"]),
-        "prctl,open,openat,setns",
-    )?;
-    in_order(
-        &calls,
-        &["prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE", "setns("],
-    )
+    for args in [
+        strings(&["exec", &ns.name, "true"]),
+        strings(&["-n", &ns.name, "list"]),
+    ] {
+        let calls = traced(Variant::Root, "netns", &args, "prctl,open,openat,setns")?;
+        let file = format!("\"{}\"", ns.path());
+        let dumpable = first(&calls, "prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE");
+        let open = calls
+            .iter()
+            .position(|c| c.starts_with("open") && c.contains(&file));
+        let setns = first(&calls, "setns(");
+        let ok = matches!((dumpable, open, setns), (Some(d), Some(o), Some(n)) if d < o && o < n);
+        if !ok {
+            return Err(format!(
+                "netns {}: expected prctl(PR_SET_DUMPABLE, 0) < open {file} < setns; calls:\n      {}",
+                args.join(" "),
+                calls.join("\n      ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// unshare -S/-G: groups → gid → uid.
@@ -2148,6 +2298,112 @@ fn signal_unshare_init_forwards() -> Result<(), String> {
             }
         });
         expect_code(&t, 9)?;
+    }
+    Ok(())
+}
+
+/// An unprivileged writer must deny setgroups before it may write gid_map; unshare does it first for `-r`, as
+/// root and as `nobody`.
+fn privileges_setgroups_before_gid_map() -> Result<(), String> {
+    for v in variants() {
+        let calls = traced(v, "unshare", &strings(&["-r", "true"]), "open,openat")?;
+        let open_of = |file: &str| {
+            calls
+                .iter()
+                .position(|c| c.starts_with("open") && c.contains(&format!("/{file}\"")))
+        };
+        let ok = matches!(
+            (open_of("setgroups"), open_of("gid_map")),
+            (Some(s), Some(g)) if s < g
+        );
+        if !ok {
+            return Err(format!(
+                "[{v:?}] unshare -r: setgroups not opened before gid_map; calls:\n      {}",
+                calls.join("\n      ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The last credential step is the capabilities: `--keep-caps` raises the ambient set only after setuid (a
+/// setuid to non-zero first would clear what was raised; raising first would be undone).
+fn privileges_capabilities_last() -> Result<(), String> {
+    const TRACE: &str = "setgroups,setgid,setuid,setresgid,setresuid,capset,prctl";
+    for v in variants() {
+        let calls = traced(
+            v,
+            "unshare",
+            &strings(&["-r", "-S", "0", "--keep-caps", "true"]),
+            TRACE,
+        )?;
+        in_order(&calls, &["setuid(", "capset(", "prctl(PR_CAP_AMBIENT"])
+            .map_err(|e| format!("[{v:?}] unshare -r -S 0 --keep-caps: {e}"))?;
+        let target = target_in_new_ns(v, &["-r", "-n"]);
+        let pid = target.pid.to_string();
+        let args = strings(&[
+            "-t",
+            &pid,
+            "-U",
+            "-n",
+            "-S",
+            "0",
+            "-G",
+            "0",
+            "--keep-caps",
+            "true",
+        ]);
+        let calls = traced(v, "nsenter", &args, TRACE)?;
+        in_order(
+            &calls,
+            &["setgid(", "setuid(", "capset(", "prctl(PR_CAP_AMBIENT"],
+        )
+        .map_err(|e| format!("[{v:?}] nsenter -U -S 0 -G 0 --keep-caps: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `unshare --root=R --wd=W`: W is resolved inside R whatever it is: an absolute symlink, a symlink full of
+/// `..`, a relative path, `..` itself. The caller's cwd (outside R) must not be the starting point: chroot(2)
+/// leaves it there, and util-linux 2.38 resolves a relative --wd from it (`--wd=..` reaches the host's `/`).
+/// Root only (it mounts a tmpfs for R, in a private mount namespace made by the installed util-linux).
+fn paths_root_wd_inside() -> Result<(), String> {
+    if !is_root() {
+        return Ok(());
+    }
+    let outside = TempDir::new("rel-root-cwd");
+    let root = TempDir::new("rel-root");
+    let script = r#"
+        R=$1
+        mount -t tmpfs nsbrel-root "$R"
+        for d in bin lib lib64 usr; do
+            if [ -e "/$d" ]; then mkdir "$R/$d"; mount --bind "/$d" "$R/$d"; fi
+        done
+        mkdir "$R/nsbrel-inner"
+        ln -s /nsbrel-inner "$R/wd-abs"
+        ln -s ../../../../../nsbrel-inner "$R/wd-up"
+        for wd in /wd-abs /wd-up wd-up ..; do
+            "$UNSHARE" --root="$R" --wd="$wd" pwd -P 2>&1 || echo "failed: $wd"
+        done
+    "#;
+    let output = Command::new("/usr/bin/unshare")
+        .args(["--mount", "--propagation", "private", "--", "sh", "-uc"])
+        .arg(script)
+        .arg("sh")
+        .arg(root.path())
+        .env("UNSHARE", bin("unshare"))
+        .current_dir(outside.path())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("run the sandbox: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let expected = "/nsbrel-inner\n/nsbrel-inner\n/nsbrel-inner\n/\n";
+    if !output.status.success() || stdout != expected {
+        return Err(format!(
+            "unshare --root --wd left the new root: {:?}, stdout {stdout:?} (expected {expected:?}), stderr {:?}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     Ok(())
 }

@@ -23,12 +23,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     ns_common::opts::run_tool(&TOOL, args, |opts, operands| {
         let euid = rustix::process::geteuid().as_raw();
         let egid = rustix::process::getegid().as_raw();
-        // Installed setuid/setgid, unshare would hand the caller root's power over new namespaces and mounts
-        // (--root, --mount-proc, persistence). It is not a privilege boundary: refuse. (AT_SECURE is what the
-        // kernel sets for a setuid/setgid exec.)
-        if sys::secure_exec() {
-            return Err(Error::new("refusing to run with setuid/setgid privileges"));
-        }
+        // (run_tool has already refused a setuid/setgid run.)
         let settings = options::Settings::from_options(&opts, euid, egid)?;
         // Converted to C strings now, so nothing after the fork needs to allocate for it.
         let command = prepare_command(operands)?;

@@ -319,22 +319,6 @@ impl Settings {
     }
 }
 
-/// `-S`/`-G`: decimal digits only; an overflow says so, as util-linux does.
-fn parse_numeric_id(text: &str, what: &str) -> Result<u32> {
-    if let Some(id) = users::parse_id(text.as_bytes()) {
-        return Ok(id);
-    }
-    let overflow = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    let suffix = if overflow {
-        format!(": {}", ns_common::error::strerror(libc::ERANGE))
-    } else {
-        String::new()
-    };
-    Err(Error::new(format!(
-        "failed to parse {what}: '{text}'{suffix}"
-    )))
-}
-
 fn parse_owner(text: &str) -> Result<(u32, u32)> {
     let fail = || Error::new("failed to parse owner");
     let (uid, gid) = text.split_once(':').ok_or_else(fail)?;
@@ -452,8 +436,8 @@ impl Settings {
                 "propagation" => s.propagation = parse_propagation(&value)?,
                 "root" => s.root = path(),
                 "wd" => s.wd = path(),
-                "setuid" => s.setuid = Some(parse_numeric_id(&value, "uid")?),
-                "setgid" => s.setgid = Some(parse_numeric_id(&value, "gid")?),
+                "setuid" => s.setuid = Some(users::parse_id_arg(value.as_bytes(), "uid")?),
+                "setgid" => s.setgid = Some(users::parse_id_arg(value.as_bytes(), "gid")?),
                 "map-user" => {
                     // 4294967295 is `(uid_t)-1`, which no map can contain.
                     let uid = users::resolve_uid(value.as_bytes())

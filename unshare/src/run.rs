@@ -317,9 +317,14 @@ fn final_process(
         (Some(root), wd) => {
             rustix::process::chroot(root)
                 .or_ctx(|| format!("cannot change root directory to '{}'", root.display()))?;
-            let dir = wd.as_deref().unwrap_or(Path::new("/"));
-            std::env::set_current_dir(dir)
-                .or_ctx(|| format!("cannot change directory to {}", dir.display()))?;
+            // Into the new root first: chroot leaves the cwd where it was, outside the new root, and a
+            // relative --wd (`..`, or a symlink chain) resolved from there would land the program outside it
+            // (util-linux 2.38 does). From "/", a relative --wd is relative to the new root and `..` stops there.
+            std::env::set_current_dir("/").or_ctx(|| "cannot change directory to /".to_string())?;
+            if let Some(dir) = wd {
+                std::env::set_current_dir(dir)
+                    .or_ctx(|| format!("cannot change directory to {}", dir.display()))?;
+            }
         }
         (None, Some(wd)) => std::env::set_current_dir(wd)
             .or_ctx(|| format!("cannot change directory to {}", wd.display()))?,
