@@ -68,6 +68,20 @@ fn wait_unshared(pid: u32, kind: &str) {
     panic!("process {pid} never left our {kind} namespace");
 }
 
+/// Waits until `pid` runs `program` (its argv[0]): after unshare(2) the holder may still be unshare itself.
+fn wait_exec(pid: u32, program: &str) {
+    let want = format!("{program}\0");
+    for _ in 0..200 {
+        if let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+            if cmdline.starts_with(want.as_bytes()) {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("process {pid} never ran {program}");
+}
+
 /// The children of a process (first thread), to find the process `unshare --fork` started.
 fn first_child(pid: u32) -> u32 {
     for _ in 0..200 {
@@ -364,6 +378,7 @@ impl AllTypes {
         );
         let child = first_child(unshare.pid());
         wait_unshared(child, "pid");
+        wait_exec(child, "sleep");
         AllTypes { unshare, child }
     }
 }
@@ -438,6 +453,7 @@ fn namespace_mode_lists_processes_as_a_tree() {
     );
     let child = first_child(unshare.pid());
     wait_unshared(child, "uts");
+    wait_exec(child, "sleep");
     let ino = ns_ino(child, "uts");
     let run = cmd("lsns").arg(ino.to_string()).run();
     run.success();
@@ -467,6 +483,7 @@ fn held_by_fd_and_socket_only() {
     }
     let holder = Proc::spawn("/usr/bin/unshare", &["-u", "-n", "sleep", "1002"]);
     wait_unshared(holder.pid(), "net");
+    wait_exec(holder.pid(), "sleep");
     let uts = ns_ino(holder.pid(), "uts");
     let net = ns_ino(holder.pid(), "net");
     // Keep the uts namespace by an fd of this test process, the netns by a socket made inside it.
@@ -758,6 +775,7 @@ fn output_modes() {
         &["-u", "sh", "-c", "sleep 1003; :", "a\tb\\c", "é"],
     );
     wait_unshared(holder.pid(), "uts");
+    wait_exec(holder.pid(), "sh");
     let ino = ns_ino(holder.pid(), "uts");
     let q = format!("NS == {ino}");
     // Table: control characters as \xHH, backslash and UTF-8 kept; raw: every non-printable byte escaped.
@@ -853,6 +871,7 @@ fn command_bytes_as_util_linux() {
         .unwrap();
     let holder = Proc(holder);
     wait_unshared(holder.pid(), "uts");
+    wait_exec(holder.pid(), "sh");
     let pid = holder.pid().to_string();
     for args in [
         &["-n", "-o", "NS,COMMAND", "-t", "uts", "-p", &pid][..],
