@@ -4,17 +4,22 @@
 //! A netlink socket belongs to the netns its creating thread was in at `socket()` time, so [`Rtnl::open_in`]
 //! enters the target netns, opens the socket and returns, and every later request on that socket talks to that
 //! netns (spec A.10).
+//!
+//! Request bodies are netlink-packet-route's message types (`LinkMessage`, `AddressMessage`, `NsidMessage`),
+//! emitted one by one behind a `nlmsghdr` written here; replies are decoded here, reading only the fields the
+//! tools use. Going through the crate's `RouteNetlinkMessage` instead would link in its parser and emitter for
+//! every rtnetlink message and attribute, 300 KB of the static multicall (bench/analysis.md, "Size").
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
-    NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+    Emitable, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_packet_route::AddressFamily;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use ns_common::error::{strerror, Error};
 use std::fs::File;
@@ -136,27 +141,24 @@ impl Rtnl {
         opened
     }
 
-    fn send(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
+    /// Sends one request: our `nlmsghdr`, then the body as netlink-packet-route emits it (see the module doc
+    /// for why the body is not wrapped in the crate's `NetlinkMessage<RouteNetlinkMessage>`).
+    fn send(&mut self, kind: u16, body: &impl Emitable, flags: u16) -> io::Result<u32> {
         self.sequence = self.sequence.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = flags;
-        header.sequence_number = self.sequence;
-        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
-        packet.finalize();
-        let mut buf = vec![0u8; packet.buffer_len()];
-        packet.serialize(&mut buf);
-        self.socket.send(&buf, 0)?;
+        self.socket
+            .send(&packet(kind, body, flags, self.sequence), 0)?;
         Ok(self.sequence)
     }
 
-    /// Sends `message` and collects the answer: every message of a dump (`NLM_F_DUMP`), nothing but the ack
-    /// (`NLM_F_ACK`), or the single reply of a plain request.
-    pub fn request(
-        &mut self,
-        message: RouteNetlinkMessage,
-        flags: u16,
-    ) -> NlResult<Vec<RouteNetlinkMessage>> {
-        let sequence = self.send(message, flags | NLM_F_REQUEST)?;
+    /// Sends `body` as a message of type `kind` and collects the answer: every message of a dump
+    /// (`NLM_F_DUMP`), nothing but the ack (`NLM_F_ACK`), or the single reply of a plain request.
+    fn request(&mut self, kind: u16, body: &impl Emitable, flags: u16) -> NlResult<Vec<Reply>> {
+        let sequence = self.send(kind, body, flags | NLM_F_REQUEST)?;
+        self.receive(sequence, flags)
+    }
+
+    /// The answer to request `sequence` sent with `flags` (see [`Rtnl::request`]).
+    fn receive(&mut self, sequence: u32, flags: u16) -> NlResult<Vec<Reply>> {
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let mut replies = Vec::new();
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
@@ -168,41 +170,46 @@ impl Rtnl {
                 Err(e) => return Err(e.into()),
             };
             let mut offset = 0;
-            while offset + 16 <= len.min(buf.len()) {
-                let total = u32::from_ne_bytes([
-                    buf[offset],
-                    buf[offset + 1],
-                    buf[offset + 2],
-                    buf[offset + 3],
-                ]) as usize;
-                if total < 16 || offset + total > buf.len() {
+            while offset + NLMSG_HDRLEN <= len.min(buf.len()) {
+                let total = u32_at(&buf, offset).unwrap_or(0) as usize;
+                if total < NLMSG_HDRLEN || offset + total > buf.len() {
                     break;
                 }
                 let chunk = &buf[offset..offset + total];
-                offset += (total + 3) & !3;
-                let parsed = NetlinkMessage::<RouteNetlinkMessage>::deserialize(chunk)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                if parsed.header.sequence_number != sequence {
+                offset += align(total);
+                if u32_at(chunk, 8) != Some(sequence) {
                     continue;
                 }
-                let header_flags = parsed.header.flags;
-                match parsed.payload {
-                    NetlinkPayload::Done(_) => return Ok(replies),
-                    NetlinkPayload::Error(err) => match err.code {
-                        None => return Ok(replies),
-                        Some(code) => {
-                            return Err(NlError::Kernel(KernelError {
-                                errno: -code.get(),
-                                message: extack_message(header_flags, &err.header),
-                            }))
+                let kind = u16_at(chunk, 4).unwrap_or(0);
+                let header_flags = u16_at(chunk, 6).unwrap_or(0);
+                let body = &chunk[NLMSG_HDRLEN..];
+                match kind {
+                    NLMSG_DONE => return Ok(replies),
+                    NLMSG_ERROR => {
+                        let code = i32_at(body, 0).ok_or_else(|| {
+                            io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "short netlink error message",
+                            )
+                        })?;
+                        if code == 0 {
+                            return Ok(replies);
                         }
-                    },
-                    NetlinkPayload::InnerMessage(inner) => {
-                        replies.push(inner);
+                        return Err(NlError::Kernel(KernelError {
+                            errno: code.wrapping_neg(),
+                            message: extack_message(header_flags, &body[4..]),
+                        }));
+                    }
+                    kind if kind >= NLMSG_MIN_TYPE => {
+                        replies.push(Reply {
+                            kind,
+                            body: body.to_vec(),
+                        });
                         if !dump && flags & NLM_F_ACK == 0 {
                             return Ok(replies);
                         }
                     }
+                    // NLMSG_NOOP and NLMSG_OVERRUN carry nothing for us.
                     _ => {}
                 }
             }
@@ -210,43 +217,34 @@ impl Rtnl {
     }
 
     /// A request answered by an ack only.
-    pub fn ack(&mut self, message: RouteNetlinkMessage, flags: u16) -> NlResult<()> {
-        self.request(message, flags | NLM_F_ACK).map(|_| ())
+    fn ack(&mut self, kind: u16, body: &impl Emitable, flags: u16) -> NlResult<()> {
+        self.request(kind, body, flags | NLM_F_ACK).map(|_| ())
     }
 
     // --- links ---
 
-    /// The interface index of `name` in this socket's netns (RTM_GETLINK with IFLA_IFNAME).
-    pub fn link_by_name(&mut self, name: &str) -> NlResult<LinkMessage> {
+    /// The link called `name` in this socket's netns (RTM_GETLINK with IFLA_IFNAME).
+    pub fn link_by_name(&mut self, name: &str) -> NlResult<Link> {
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::ExtMask(vec![
             LinkExtentMask::Vf,
             LinkExtentMask::SkipStats,
         ]));
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
-        let replies = self.request(RouteNetlinkMessage::GetLink(msg), 0)?;
+        let replies = self.request(RTM_GETLINK, &msg, 0)?;
         replies
-            .into_iter()
-            .find_map(|m| match m {
-                RouteNetlinkMessage::NewLink(link) => Some(link),
-                _ => None,
-            })
+            .iter()
+            .find_map(Link::parse)
             .ok_or_else(|| NlError::Io(io::Error::from_raw_os_error(libc::ENODEV)))
     }
 
     /// Every link of this socket's netns.
-    pub fn links(&mut self) -> NlResult<Vec<LinkMessage>> {
+    pub fn links(&mut self) -> NlResult<Vec<Link>> {
         let mut msg = LinkMessage::default();
         msg.attributes
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        let replies = self.request(RouteNetlinkMessage::GetLink(msg), NLM_F_DUMP)?;
-        Ok(replies
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewLink(link) => Some(link),
-                _ => None,
-            })
-            .collect())
+        let replies = self.request(RTM_GETLINK, &msg, NLM_F_DUMP)?;
+        Ok(replies.iter().filter_map(Link::parse).collect())
     }
 
     /// One RTM_NEWLINK creating a veth pair, each end directly in its netns (no move afterwards).
@@ -273,7 +271,7 @@ impl Rtnl {
             LinkInfo::Kind(InfoKind::Veth),
             LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
         ]));
-        self.ack(RouteNetlinkMessage::NewLink(msg), NLM_F_EXCL | NLM_F_CREATE)
+        self.ack(RTM_NEWLINK, &msg, NLM_F_EXCL | NLM_F_CREATE)
     }
 
     /// Sets `IFF_UP` on the link `index` (ifi_change = IFF_UP, no attributes).
@@ -282,21 +280,21 @@ impl Rtnl {
         msg.header.index = index;
         msg.header.flags = LinkFlags::Up;
         msg.header.change_mask = LinkFlags::Up;
-        self.ack(RouteNetlinkMessage::NewLink(msg), 0)
+        self.ack(RTM_NEWLINK, &msg, 0)
     }
 
     /// RTM_DELLINK by index.
     pub fn delete_link(&mut self, index: u32) -> NlResult<()> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
-        self.ack(RouteNetlinkMessage::DelLink(msg), 0)
+        self.ack(RTM_DELLINK, &msg, 0)
     }
 
     /// RTM_DELLINK by name.
     pub fn delete_link_by_name(&mut self, name: &str) -> NlResult<()> {
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
-        self.ack(RouteNetlinkMessage::DelLink(msg), 0)
+        self.ack(RTM_DELLINK, &msg, 0)
     }
 
     // --- addresses ---
@@ -313,25 +311,13 @@ impl Rtnl {
         msg.header.index = index;
         msg.attributes.push(AddressAttribute::Local(address));
         msg.attributes.push(AddressAttribute::Address(address));
-        self.ack(
-            RouteNetlinkMessage::NewAddress(msg),
-            NLM_F_EXCL | NLM_F_CREATE,
-        )
+        self.ack(RTM_NEWADDR, &msg, NLM_F_EXCL | NLM_F_CREATE)
     }
 
     /// Every address of this socket's netns.
-    pub fn addresses(&mut self) -> NlResult<Vec<AddressMessage>> {
-        let replies = self.request(
-            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-            NLM_F_DUMP,
-        )?;
-        Ok(replies
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewAddress(a) => Some(a),
-                _ => None,
-            })
-            .collect())
+    pub fn addresses(&mut self) -> NlResult<Vec<Address>> {
+        let replies = self.request(RTM_GETADDR, &AddressMessage::default(), NLM_F_DUMP)?;
+        Ok(replies.iter().filter_map(Address::parse).collect())
     }
 
     // --- nsids ---
@@ -341,14 +327,12 @@ impl Rtnl {
         let mut msg = NsidMessage::default();
         msg.attributes
             .push(NsidAttribute::Fd(fd.as_raw_fd() as u32));
-        let replies = self.request(RouteNetlinkMessage::GetNsId(msg), 0)?;
-        Ok(replies.iter().find_map(|m| match m {
-            RouteNetlinkMessage::NewNsId(n) => nsid_attr(n, |a| match a {
-                NsidAttribute::Id(id) if *id >= 0 => Some(*id),
-                _ => None,
-            }),
-            _ => None,
-        }))
+        let replies = self.request(RTM_GETNSID, &msg, 0)?;
+        Ok(replies
+            .iter()
+            .find_map(NsidEntry::parse)
+            .map(|entry| entry.nsid)
+            .filter(|id| *id >= 0))
     }
 
     /// RTM_NEWNSID: give the netns `fd` the nsid `nsid` (-1 = let the kernel choose).
@@ -357,7 +341,7 @@ impl Rtnl {
         msg.attributes
             .push(NsidAttribute::Fd(fd.as_raw_fd() as u32));
         msg.attributes.push(NsidAttribute::Id(nsid));
-        self.ack(RouteNetlinkMessage::NewNsId(msg), 0)
+        self.ack(RTM_NEWNSID, &msg, 0)
     }
 
     /// RTM_GETNSID: a dump of every (nsid, current-nsid) pair, or the single `nsid`.
@@ -373,36 +357,9 @@ impl Rtnl {
             }
             None => NLM_F_DUMP,
         };
-        let replies = self.request(RouteNetlinkMessage::GetNsId(msg), flags)?;
-        Ok(replies
-            .iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewNsId(n) => Some(NsidEntry {
-                    nsid: nsid_attr(n, |a| match a {
-                        NsidAttribute::Id(id) => Some(*id),
-                        _ => None,
-                    })?,
-                    current: nsid_attr(n, |a| match a {
-                        NsidAttribute::CurrentNsid(id) => Some(*id),
-                        _ => None,
-                    }),
-                }),
-                _ => None,
-            })
-            .collect())
+        let replies = self.request(RTM_GETNSID, &msg, flags)?;
+        Ok(replies.iter().filter_map(NsidEntry::parse).collect())
     }
-}
-
-/// One answer of an nsid dump.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NsidEntry {
-    pub nsid: i32,
-    /// With a target nsid: the nsid the target netns gives the netns this entry names.
-    pub current: Option<i32>,
-}
-
-fn nsid_attr(msg: &NsidMessage, pick: impl Fn(&NsidAttribute) -> Option<i32>) -> Option<i32> {
-    msg.attributes.iter().find_map(pick)
 }
 
 /// What `veth add` asks the kernel to create.
@@ -414,52 +371,228 @@ pub struct VethSpec<'a> {
     pub mtu: Option<u32>,
 }
 
+// --- the wire format: message types, and the replies ---
+//
+// Only the fields the tools read are decoded; the rest of a reply is skipped. Layouts from
+// `linux/netlink.h`, `linux/rtnetlink.h`, `linux/if_link.h`, `linux/if_addr.h` and `linux/net_namespace.h`.
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+/// Types below this are netlink's own messages (noop, error, done, overrun).
+const NLMSG_MIN_TYPE: u16 = 16;
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+const RTM_GETLINK: u16 = 18;
+const RTM_NEWADDR: u16 = 20;
+const RTM_GETADDR: u16 = 22;
+const RTM_NEWNSID: u16 = 88;
+const RTM_GETNSID: u16 = 90;
+/// `nla_type` without its flag bits (NLA_F_NESTED, NLA_F_NET_BYTEORDER).
+const NLA_TYPE_MASK: u16 = 0x3fff;
+/// `struct ifinfomsg`: family, pad, type (u16), index (s32), flags (u32), change (u32).
+const IFINFOMSG_LEN: usize = 16;
+/// `struct ifaddrmsg`: family, prefixlen, flags, scope (u8 each), index (u32).
+const IFADDRMSG_LEN: usize = 8;
+/// `struct rtgenmsg`: family, padded to 4 bytes.
+const RTGENMSG_LEN: usize = 4;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_LINK: u16 = 5;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_LINK_NETNSID: u16 = 37;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const NETNSA_NSID: u16 = 1;
+const NETNSA_CURRENT_NSID: u16 = 5;
+const IFF_UP: u32 = 1;
+
+/// A whole request: `nlmsghdr` (length, type, flags, sequence, port id 0 = to the kernel), then `body`.
+fn packet(kind: u16, body: &impl Emitable, flags: u16, sequence: u32) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + body.buffer_len();
+    let mut buf = vec![0u8; len];
+    buf[0..4].copy_from_slice(&(len as u32).to_ne_bytes());
+    buf[4..6].copy_from_slice(&kind.to_ne_bytes());
+    buf[6..8].copy_from_slice(&flags.to_ne_bytes());
+    buf[8..12].copy_from_slice(&sequence.to_ne_bytes());
+    body.emit(&mut buf[NLMSG_HDRLEN..]);
+    buf
+}
+
+/// One message of an answer other than netlink's own: its type and what follows its `nlmsghdr`.
+struct Reply {
+    kind: u16,
+    body: Vec<u8>,
+}
+
+fn align(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+fn u16_at(data: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(data.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(data.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn i32_at(data: &[u8], at: usize) -> Option<i32> {
+    u32_at(data, at).map(|v| v as i32)
+}
+
+/// The attributes (`struct nlattr` TLVs) in `data` as (type without flag bits, payload), up to the first
+/// malformed one.
+fn attributes(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let len = u16_at(data, 0)? as usize;
+        let kind = u16_at(data, 2)? & NLA_TYPE_MASK;
+        if len < 4 || len > data.len() {
+            return None;
+        }
+        let value = &data[4..len];
+        data = data.get(align(len)..).unwrap_or(&[]);
+        Some((kind, value))
+    })
+}
+
+/// A string attribute up to its terminating NUL.
+fn c_string(value: &[u8]) -> &[u8] {
+    value.split(|&b| b == 0).next().unwrap_or(value)
+}
+
+/// The parts of an RTM_NEWLINK the tools read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    /// `IFF_*` flags.
+    pub flags: u32,
+    pub name: Option<String>,
+    /// `IFLA_INFO_KIND` is `veth`.
+    pub veth: bool,
+    /// `IFLA_LINK`: for a veth, the peer's ifindex in the peer's netns.
+    pub peer_index: Option<u32>,
+    /// `IFLA_LINK_NETNSID`: the nsid of the peer's netns, when that is another netns.
+    pub peer_nsid: Option<i32>,
+}
+
+impl Link {
+    fn parse(reply: &Reply) -> Option<Link> {
+        if reply.kind != RTM_NEWLINK {
+            return None;
+        }
+        let body = &reply.body;
+        let mut link = Link {
+            index: u32_at(body, 4)?,
+            flags: u32_at(body, 8)?,
+            name: None,
+            veth: false,
+            peer_index: None,
+            peer_nsid: None,
+        };
+        for (kind, value) in attributes(body.get(IFINFOMSG_LEN..)?) {
+            match kind {
+                IFLA_IFNAME => link.name = Some(String::from_utf8_lossy(c_string(value)).into()),
+                IFLA_LINK => link.peer_index = u32_at(value, 0),
+                IFLA_LINK_NETNSID => link.peer_nsid = i32_at(value, 0),
+                IFLA_LINKINFO => {
+                    link.veth = attributes(value)
+                        .any(|(k, v)| k == IFLA_INFO_KIND && c_string(v) == b"veth");
+                }
+                _ => {}
+            }
+        }
+        Some(link)
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.flags & IFF_UP != 0
+    }
+}
+
+/// The parts of an RTM_NEWADDR the tools read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub index: u32,
+    pub prefix_len: u8,
+    /// `IFA_LOCAL`, else `IFA_ADDRESS` (they differ only on point-to-point links).
+    pub address: Option<IpAddr>,
+}
+
+impl Address {
+    fn parse(reply: &Reply) -> Option<Address> {
+        if reply.kind != RTM_NEWADDR {
+            return None;
+        }
+        let body = &reply.body;
+        let (mut local, mut address) = (None, None);
+        for (kind, value) in attributes(body.get(IFADDRMSG_LEN..)?) {
+            match kind {
+                IFA_LOCAL => local = ip_address(value),
+                IFA_ADDRESS => address = ip_address(value),
+                _ => {}
+            }
+        }
+        Some(Address {
+            index: u32_at(body, 4)?,
+            prefix_len: *body.get(1)?,
+            address: local.or(address),
+        })
+    }
+}
+
+fn ip_address(value: &[u8]) -> Option<IpAddr> {
+    if let Ok(v4) = <[u8; 4]>::try_from(value) {
+        return Some(IpAddr::from(v4));
+    }
+    <[u8; 16]>::try_from(value).ok().map(IpAddr::from)
+}
+
+/// One answer of an nsid dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsidEntry {
+    pub nsid: i32,
+    /// With a target nsid: the nsid the target netns gives the netns this entry names.
+    pub current: Option<i32>,
+}
+
+impl NsidEntry {
+    /// An RTM_NEWNSID with its NETNSA_NSID (None without one).
+    fn parse(reply: &Reply) -> Option<NsidEntry> {
+        if reply.kind != RTM_NEWNSID {
+            return None;
+        }
+        let (mut nsid, mut current) = (None, None);
+        for (kind, value) in attributes(reply.body.get(RTGENMSG_LEN..)?) {
+            match kind {
+                NETNSA_NSID => nsid = i32_at(value, 0),
+                NETNSA_CURRENT_NSID => current = i32_at(value, 0),
+                _ => {}
+            }
+        }
+        Some(NsidEntry {
+            nsid: nsid?,
+            current,
+        })
+    }
+}
+
 /// The extended-ack text (`NLMSGERR_ATTR_MSG`) of an error reply, if the kernel attached one.
 /// `payload` is what follows the error code: the echoed request header (just the header when capped),
 /// then the TLVs.
 fn extack_message(flags: u16, payload: &[u8]) -> Option<String> {
     const NLMSGERR_ATTR_MSG: u16 = 1;
-    if flags & NLM_F_ACK_TLVS == 0 || payload.len() < 16 {
+    if flags & NLM_F_ACK_TLVS == 0 || payload.len() < NLMSG_HDRLEN {
         return None;
     }
     let echoed = if flags & NLM_F_CAPPED != 0 {
-        16
+        NLMSG_HDRLEN
     } else {
-        u32::from_ne_bytes([payload[0], payload[1], payload[2], payload[3]]) as usize
+        u32_at(payload, 0)? as usize
     };
-    let mut rest = payload.get((echoed + 3) & !3..)?;
-    while rest.len() >= 4 {
-        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
-        if len < 4 || len > rest.len() {
-            break;
-        }
-        if kind == NLMSGERR_ATTR_MSG {
-            let text = &rest[4..len];
-            let text = text.split(|&b| b == 0).next().unwrap_or(text);
-            return Some(String::from_utf8_lossy(text).into_owned());
-        }
-        rest = rest.get((len + 3) & !3..).unwrap_or(&[]);
-    }
-    None
-}
-
-/// The name of a link message.
-pub fn link_name(link: &LinkMessage) -> Option<&str> {
-    link.attributes.iter().find_map(|a| match a {
-        LinkAttribute::IfName(n) => Some(n.as_str()),
-        _ => None,
-    })
-}
-
-/// Whether a link message describes a veth device.
-pub fn is_veth(link: &LinkMessage) -> bool {
-    link.attributes.iter().any(|a| match a {
-        LinkAttribute::LinkInfo(infos) => infos
-            .iter()
-            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Veth))),
-        _ => false,
-    })
+    attributes(payload.get(align(echoed)..)?)
+        .find(|(kind, _)| *kind == NLMSGERR_ATTR_MSG)
+        .map(|(_, text)| String::from_utf8_lossy(c_string(text)).into_owned())
 }
 
 #[cfg(test)]
@@ -494,5 +627,132 @@ mod tests {
             Some("ipv4: Address already assigned")
         );
         assert_eq!(extack_message(NLM_F_CAPPED, &payload), None);
+    }
+
+    /// Our header plus the crate's body must be exactly the bytes the crate's whole-message emitter makes.
+    #[test]
+    fn request_framing_matches_the_crate() {
+        use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
+        use netlink_packet_route::RouteNetlinkMessage;
+        let mut peer = LinkMessage::default();
+        peer.attributes.push(LinkAttribute::NetNsFd(4));
+        peer.attributes.push(LinkAttribute::IfName("right".into()));
+        let mut link = LinkMessage::default();
+        link.attributes.push(LinkAttribute::IfName("left0".into()));
+        link.attributes.push(LinkAttribute::Mtu(1400));
+        link.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+        ]));
+        let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE;
+        let ours = packet(RTM_NEWLINK, &link, flags, 7);
+
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        header.sequence_number = 7;
+        let mut whole = NetlinkMessage::new(
+            header,
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)),
+        );
+        whole.finalize();
+        let mut theirs = vec![0u8; whole.buffer_len()];
+        whole.serialize(&mut theirs);
+        assert_eq!(ours, theirs);
+    }
+
+    /// A reply as the crate would emit it, parsed by our decoder.
+    fn reply_of(kind: u16, body: &impl Emitable) -> Reply {
+        let bytes = packet(kind, body, 0, 1);
+        Reply {
+            kind,
+            body: bytes[NLMSG_HDRLEN..].to_vec(),
+        }
+    }
+
+    #[test]
+    fn link_reply() {
+        let mut msg = LinkMessage::default();
+        msg.header.index = 12;
+        msg.header.flags = LinkFlags::Up | LinkFlags::Broadcast;
+        msg.attributes.push(LinkAttribute::IfName("veth0".into()));
+        msg.attributes.push(LinkAttribute::Mtu(1500));
+        msg.attributes.push(LinkAttribute::Link(3));
+        msg.attributes.push(LinkAttribute::LinkNetNsId(2));
+        msg.attributes
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Veth,
+            )]));
+        let link = Link::parse(&reply_of(RTM_NEWLINK, &msg)).unwrap();
+        assert_eq!(
+            link,
+            Link {
+                index: 12,
+                flags: libc::IFF_UP as u32 | libc::IFF_BROADCAST as u32,
+                name: Some("veth0".into()),
+                veth: true,
+                peer_index: Some(3),
+                peer_nsid: Some(2),
+            }
+        );
+        assert!(link.is_up());
+
+        let mut lo = LinkMessage::default();
+        lo.header.index = 1;
+        lo.attributes.push(LinkAttribute::IfName("lo".into()));
+        let lo = Link::parse(&reply_of(RTM_NEWLINK, &lo)).unwrap();
+        assert!(!lo.veth && !lo.is_up());
+        assert_eq!((lo.peer_index, lo.peer_nsid), (None, None));
+        assert_eq!(Link::parse(&reply_of(RTM_NEWADDR, &msg)), None);
+    }
+
+    #[test]
+    fn address_reply() {
+        let v6: IpAddr = "fd00::1".parse().unwrap();
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet6;
+        msg.header.prefix_len = 64;
+        msg.header.index = 5;
+        msg.attributes.push(AddressAttribute::Address(v6));
+        let a = Address::parse(&reply_of(RTM_NEWADDR, &msg)).unwrap();
+        assert_eq!((a.index, a.prefix_len, a.address), (5, 64, Some(v6)));
+
+        // IFA_LOCAL wins over IFA_ADDRESS (the peer's address on a point-to-point link).
+        let local: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet;
+        msg.header.prefix_len = 32;
+        msg.attributes
+            .push(AddressAttribute::Address("10.0.0.2".parse().unwrap()));
+        msg.attributes.push(AddressAttribute::Local(local));
+        let a = Address::parse(&reply_of(RTM_NEWADDR, &msg)).unwrap();
+        assert_eq!(a.address, Some(local));
+    }
+
+    #[test]
+    fn nsid_reply() {
+        let mut msg = NsidMessage::default();
+        msg.attributes.push(NsidAttribute::Id(4711));
+        msg.attributes.push(NsidAttribute::CurrentNsid(-1));
+        assert_eq!(
+            NsidEntry::parse(&reply_of(RTM_NEWNSID, &msg)),
+            Some(NsidEntry {
+                nsid: 4711,
+                current: Some(-1)
+            })
+        );
+        assert_eq!(
+            NsidEntry::parse(&reply_of(RTM_NEWNSID, &NsidMessage::default())),
+            None
+        );
+    }
+
+    #[test]
+    fn malformed_attributes_end_the_walk() {
+        // A zero length, then a length past the end: nothing is returned and nothing panics.
+        assert_eq!(attributes(&[0, 0, 3, 0, 1, 2, 3, 4]).count(), 0);
+        assert_eq!(attributes(&[40, 0, 3, 0, 1, 2]).count(), 0);
+        let ok = [6u8, 0, 3, 0, b'l', b'o', 0, 0, 3, 0];
+        let found: Vec<_> = attributes(&ok).collect();
+        assert_eq!(found, vec![(3, &b"lo"[..])]);
     }
 }

@@ -7,10 +7,8 @@
 use crate::cli::match_keyword;
 use crate::json::{self, Value};
 use crate::names::{check_ifname, netns_path, veth_ns_path};
-use crate::rtnl::{self, current_netns, link_name, NlError, Rtnl, VethSpec};
+use crate::rtnl::{current_netns, Address, NlError, Rtnl, VethSpec};
 use crate::VETH;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use ns_common::error::{Error, Result};
 use ns_common::opts::{print_stdout, run_tool, Matched};
 use std::ffi::{OsStr, OsString};
@@ -278,7 +276,6 @@ fn configure(sockets: &mut Sockets, ends: &[End<'_>; 2], up: bool) -> Result<()>
         indexes[i] = rtnl
             .link_by_name(name)
             .map_err(|e| cannot_find(name, e))?
-            .header
             .index;
         for cidr in addrs.iter() {
             rtnl.add_address(indexes[i], cidr.address, cidr.prefix_len)?;
@@ -296,8 +293,8 @@ fn configure(sockets: &mut Sockets, ends: &[End<'_>; 2], up: bool) -> Result<()>
         }
         let rtnl = sockets.get(*ns)?;
         let lo = rtnl.link_by_name("lo").map_err(|e| cannot_find("lo", e))?;
-        if !lo.header.flags.contains(LinkFlags::Up) {
-            rtnl.set_up(lo.header.index)?;
+        if !lo.is_up() {
+            rtnl.set_up(lo.index)?;
         }
     }
     Ok(())
@@ -319,29 +316,15 @@ fn del(name: &str, o: &Options) -> Result<i32> {
     let mut sockets = Sockets::new()?;
     let rtnl = sockets.get(netns.as_ref())?;
     let link = rtnl.link_by_name(name).map_err(|e| cannot_find(name, e))?;
-    if !rtnl::is_veth(&link) {
+    if !link.veth {
         return Err(Error::new(format!("{name} is not a veth device")));
     }
-    rtnl.delete_link(link.header.index)?;
+    rtnl.delete_link(link.index)?;
     Ok(0)
 }
 
-fn link_attr(link: &LinkMessage, pick: impl Fn(&LinkAttribute) -> Option<i64>) -> Option<i64> {
-    link.attributes.iter().find_map(pick)
-}
-
-fn address_text(a: &AddressMessage) -> Option<String> {
-    let local = a.attributes.iter().find_map(|x| match x {
-        AddressAttribute::Local(ip) => Some(*ip),
-        _ => None,
-    });
-    let address = a.attributes.iter().find_map(|x| match x {
-        AddressAttribute::Address(ip) => Some(*ip),
-        _ => None,
-    });
-    local
-        .or(address)
-        .map(|ip| format!("{ip}/{}", a.header.prefix_len))
+fn address_text(a: &Address) -> Option<String> {
+    a.address.map(|ip| format!("{ip}/{}", a.prefix_len))
 }
 
 /// One row of `veth list`.
@@ -371,25 +354,17 @@ fn list(o: &Options) -> Result<i32> {
         }
     }
     let mut rows = Vec::new();
-    for link in links.iter().filter(|l| rtnl::is_veth(l)) {
-        let ifindex = link.header.index;
-        let peer_ifindex = link_attr(link, |a| match a {
-            LinkAttribute::Link(i) => Some(i64::from(*i)),
-            _ => None,
-        })
-        .unwrap_or(0);
-        let nsid = link_attr(link, |a| match a {
-            LinkAttribute::LinkNetNsId(i) => Some(i64::from(*i)),
-            _ => None,
-        });
+    for link in links.iter().filter(|l| l.veth) {
+        let ifindex = link.index;
+        let peer_ifindex = link.peer_index.map_or(0, i64::from);
+        let nsid = link.peer_nsid.map(i64::from);
         let fallback_peer = format!("if{peer_ifindex}");
         let (peer_netns, peer) = match nsid {
             None => {
                 let peer = links
                     .iter()
-                    .find(|l| i64::from(l.header.index) == peer_ifindex)
-                    .and_then(link_name)
-                    .map(str::to_string)
+                    .find(|l| i64::from(l.index) == peer_ifindex)
+                    .and_then(|l| l.name.clone())
                     .unwrap_or(fallback_peer);
                 ("-".to_string(), peer)
             }
@@ -402,19 +377,15 @@ fn list(o: &Options) -> Result<i32> {
             },
         };
         rows.push(Row {
-            name: link_name(link).unwrap_or("?").to_string(),
+            name: link.name.clone().unwrap_or_else(|| "?".to_string()),
             ifindex,
-            state: if link.header.flags.contains(LinkFlags::Up) {
-                "UP"
-            } else {
-                "DOWN"
-            },
+            state: if link.is_up() { "UP" } else { "DOWN" },
             peer,
             peer_ifindex,
             peer_netns,
             addresses: addresses
                 .iter()
-                .filter(|a| a.header.index == ifindex)
+                .filter(|a| a.index == ifindex)
                 .filter_map(address_text)
                 .collect(),
         });
@@ -477,9 +448,8 @@ fn peer_name_in(ns_name: &OsStr, index: i64) -> Option<String> {
     rtnl.links()
         .ok()?
         .iter()
-        .find(|l| i64::from(l.header.index) == index)
-        .and_then(link_name)
-        .map(str::to_string)
+        .find(|l| i64::from(l.index) == index)
+        .and_then(|l| l.name.clone())
 }
 
 #[cfg(test)]
