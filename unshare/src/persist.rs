@@ -103,7 +103,10 @@ pub fn persist(
         Ok(mut listener) => {
             if !stays {
                 // It has left the keeper and exits: reaped now, it is never a child of the program.
-                listener.wait_exit()?;
+                if let Err(e) = listener.wait_exit() {
+                    listener.tell_and_wait();
+                    return Err(e);
+                }
             }
             Ok(Persisted::Bound(Undo::Listener(listener)))
         }
