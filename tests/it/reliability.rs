@@ -21,7 +21,9 @@
 //!   and prefix lengths (`veth`), each checked to leave nothing behind; the parsers' unit tests; `fuzz/`.
 //! - **No half-done state**: the `fault:` checks (unshare(2), setns(2), mount(2), the map files, every
 //!   open/write of unshare, every open of nsenter and netns, every netlink request of `veth add` made to fail
-//!   in turn), and the leftover check after every row and check.
+//!   in turn), and the leftover check after every row and check; unshare's persistence binds undone when a
+//!   later step fails or is made to fail (`unshare::persistence_undone_after_a_later_failure`,
+//!   `unshare::persistence_undone_after_an_injected_fault`: they need a private mount namespace).
 //! - **File descriptors**: `fd hygiene:` checks (unshare in seven modes, nsenter, netns exec).
 //! - **Race-free targets**: `nsenter: one pidfd for every setns`, `nsenter: target exits mid-operation`,
 //!   `nsenter: zombie target`, `nsenter: PID:INODE with the right inode`, the stale `{pid}:1` row.

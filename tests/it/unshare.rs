@@ -950,7 +950,9 @@ fn persist_script(v: Variant, body: &str) -> Run {
             "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --".to_string()
         }
     };
-    let d = format!("/tmp/nsbt-persist-{}", std::process::id());
+    // One directory per script: scripts run at the same time, and an rmdir of the directory in one would
+    // unmount the tmpfs of another (a mount point removed in another mount namespace is detached).
+    let d = format!("/tmp/nsbt-persist-{}", unique_name("p"));
     let script = format!(
         "set +e; d={d}; U=\"{asuser} {u}\"; mkdir -p $d; mount -t tmpfs nsbt $d; chmod 777 $d; \
          touch $d/a $d/b; chmod 666 $d/a $d/b; trap 'umount -l $d; rmdir $d' EXIT; {body}"
@@ -1061,6 +1063,140 @@ fn persistence() {
         "{}",
         run.stderr()
     );
+    assert_eq!(before, mounts_here());
+}
+
+/// Runs each of `failures` (arguments that make a step after the persistence binds fail) in each of `modes`
+/// with the given `prefix` (a fault injector), once without and once with `--net=$d/a --uts=$d/b`, and checks
+/// that both runs end alike and that neither file stays mounted when unshare has exited.
+fn persistence_undone(prefix: &str, modes: &[&str], failures: &[&str]) {
+    let mut body = String::new();
+    let mut cases = Vec::new();
+    for mode in modes {
+        for failure in failures {
+            body.push_str(&format!(
+                "a=$({prefix} $U {mode} {failure} 2>&1 </dev/null); ra=$?; \
+                 b=$({prefix} $U {mode} --net=$d/a --uts=$d/b {failure} 2>&1 </dev/null); rb=$?; \
+                 n=$(grep -c -e \" $d/a \" -e \" $d/b \" /proc/self/mountinfo); \
+                 echo \"{}|$ra|$a|$rb|$b|$n\"; umount $d/a $d/b 2>/dev/null; ",
+                cases.len()
+            ));
+            cases.push(format!("{prefix} unshare {mode} {failure}"));
+        }
+    }
+    let run = persist_script(Variant::Root, &body);
+    let stdout = run.stdout();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        cases.len(),
+        "{}\n{}",
+        run.stdout(),
+        run.stderr()
+    );
+    for (line, case) in lines.iter().zip(&cases) {
+        let f: Vec<&str> = line.splitn(6, '|').collect();
+        let [_, plain_rc, plain, rc, message, mounted] = f[..] else {
+            panic!("{case}: {line}");
+        };
+        assert!(
+            plain_rc != "0" && plain.starts_with("unshare: "),
+            "{case}: {line}"
+        );
+        assert_eq!((rc, message), (plain_rc, plain), "{case}: {line}");
+        assert_eq!(mounted, "0", "{case}: binds left: {line}");
+    }
+}
+
+/// Issue 10's "no half-done state" for persistence (a deviation: util-linux 2.38 leaves the binds): a step
+/// after the binds that fails undoes them before unshare exits, in every mode (no fork, without and with the
+/// bind process, as with `-m`/`-r`; `--fork`, where the parent undoes or tells the bind process; `--init`),
+/// with the same exit status and message as the run without persistence. `-S` drops the privilege to unmount
+/// and a relative FILE meets `--wd`: the undo does not depend on the final process. A program that ran, or a
+/// child killed before the exec, keeps the binds.
+#[test]
+fn persistence_undone_after_a_later_failure() {
+    if skip_unless_root() {
+        return;
+    }
+    let before = mounts_here();
+    let modes = ["", "-m", "-r", "-f", "-f -m", "-f -r", "-f -p --init"];
+    persistence_undone(
+        "",
+        &modes,
+        &[
+            "--wd=/nonexistent true",
+            "--root=/nonexistent true",
+            "--mount-proc=/nonexistent true",
+            "/nonexistent",
+            "/etc/passwd",
+            "-S 65534 -G 65534 /nonexistent",
+        ],
+    );
+    // The exact messages and statuses, as before persistence was undone.
+    let run = persist_script(
+        Variant::Root,
+        "$U --net=$d/a --wd=/nonexistent true; echo rc=$?; $U -m --net=$d/a /nonexistent; echo rc=$?; \
+         $U -r --net=$d/a /etc/passwd; echo rc=$?; $U -f --net=$d/a --mount-proc=/nonexistent true; echo rc=$?; \
+         cd $d; $U --net=a --wd=/ /nonexistent; echo rc=$?; $U -f -m --net=a --wd=/ /nonexistent; echo rc=$?; \
+         grep -c \" $d/a \" /proc/self/mountinfo || true",
+    );
+    assert_eq!(
+        (run.stdout().as_str(), run.stderr().as_str()),
+        (
+            "rc=1\nrc=127\nrc=126\nrc=1\nrc=127\nrc=127\n0\n",
+            "unshare: cannot change directory to /nonexistent: No such file or directory\n\
+             unshare: failed to execute /nonexistent: No such file or directory\n\
+             unshare: failed to execute /etc/passwd: Permission denied\n\
+             unshare: mount /nonexistent failed: No such file or directory\n\
+             unshare: failed to execute /nonexistent: No such file or directory\n\
+             unshare: failed to execute /nonexistent: No such file or directory\n"
+        )
+    );
+    // Kept: by a program that ran (even one that then fails or is killed), and by a child killed before it.
+    let run = persist_script(
+        Variant::Root,
+        "for m in '' -m -r -f '-f -m' '-f -p --init'; do \
+           $U $m --net=$d/a sh -c 'exit 3'; echo rc=$?; grep -c \" $d/a \" /proc/self/mountinfo; umount $d/a; \
+         done; \
+         $U -f --net=$d/a sh -c 'kill -9 $$'; echo rc=$?; grep -c \" $d/a \" /proc/self/mountinfo; umount $d/a; \
+         $U -f -m --kill-child --net=$d/a sh -c 'kill -9 $PPID; sleep 1'; grep -c \" $d/a \" /proc/self/mountinfo; umount $d/a",
+    );
+    assert_eq!(
+        run.stdout(),
+        format!("{}rc=137\n1\n1\n", "rc=3\n1\n".repeat(6)),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(before, mounts_here());
+}
+
+/// [`persistence_undone_after_a_later_failure`] with faults injected where the step would succeed: chdir,
+/// exec and the proc mount each made to fail (strace `-e inject`, only on the one path).
+#[test]
+fn persistence_undone_after_an_injected_fault() {
+    if skip_unless_root() {
+        return;
+    }
+    let before = mounts_here();
+    let modes = ["", "-m", "-r", "-f", "-f -m", "-f -r"];
+    let strace = "strace -f -qq -o /dev/null";
+    for (inject, failure) in [
+        (
+            "-P /tmp -e trace=chdir -e inject=chdir:error=EACCES",
+            "--wd=/tmp true",
+        ),
+        (
+            "-P /usr/bin/true -e trace=execve -e inject=execve:error=EACCES",
+            "/usr/bin/true",
+        ),
+        (
+            "-P /proc -e trace=mount -e inject=mount:error=EACCES",
+            "-p -f --mount-proc /usr/bin/true",
+        ),
+    ] {
+        persistence_undone(&format!("{strace} {inject}"), &modes, &[failure]);
+    }
     assert_eq!(before, mounts_here());
 }
 

@@ -1,14 +1,16 @@
 //! unshare — run a program in new namespaces (a drop-in for util-linux 2.42 unshare(1)).
 //!
 //! `options` turns the command line into validated [`options::Settings`]; `run` performs the steps in the
-//! order the kernel sees them; `helper` holds the processes forked before unshare(2); `mounts` the mounts made
-//! in the new mount namespace; `hints` the extra line after a failed unshare(2); `init` the optional PID 1.
+//! order the kernel sees them; `helper` holds the processes forked before unshare(2); `persist` the
+//! persistence binds and their undo; `mounts` the mounts made in the new mount namespace; `hints` the extra
+//! line after a failed unshare(2); `init` the optional PID 1.
 
 mod helper;
 mod hints;
 mod init;
 mod mounts;
 pub mod options;
+mod persist;
 mod run;
 
 pub use options::TOOL;

@@ -2,12 +2,13 @@
 
 use crate::helper::{self, Helper};
 use crate::options::{Propagation, Settings};
+use crate::persist::{self, BindProcess, Persisted};
 use crate::{hints, mounts};
 use ns_common::error::{self, Context, Error, Result};
 use ns_common::idmap::{self, IdKind, IdMap};
 use ns_common::{sys, timens, NsKind};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The pid `--forward-signals` (and `--init`) pass SIGTERM/SIGINT on to; 0 until the child exists.
@@ -31,13 +32,13 @@ pub fn run(s: &Settings, command: &sys::Command) -> Result<i32> {
 
     // Helpers are forked before unshare(2) so that they stay in our original namespaces with our original
     // privileges: after -m our mounts are invisible outside, after -U we lack CAP_SYS_ADMIN over the original
-    // mount namespace, and an unprivileged process cannot write a range map for itself.
-    let needs_bind_process = !s.persist.is_empty() && (s.has(NsKind::Mnt) || s.has(NsKind::User));
+    // mount namespace, and an unprivileged process cannot write a range map for itself. The bind process also
+    // undoes the binds if a later step fails; only --fork's parent, which stays in our original namespaces
+    // and keeps its root, directory and privileges, can do without it (see persist.rs).
+    let needs_bind_process =
+        !s.persist.is_empty() && (s.has(NsKind::Mnt) || s.has(NsKind::User) || !s.fork);
     let bind_process = if needs_bind_process {
-        let pid = unshare_pid();
-        Some(Helper::spawn(|| {
-            bind_namespaces(&s.persist, pid).map(|()| 0)
-        })?)
+        Some(BindProcess::spawn(&s.persist, unshare_pid(), s.fork)?)
     } else {
         None
     };
@@ -84,43 +85,20 @@ pub fn run(s: &Settings, command: &sys::Command) -> Result<i32> {
     }
 
     // No fork: we are the final process; persist first (it only needs our pid), then configure and exec.
-    if !s.persist.is_empty() {
-        let code = persist(s, bind_process, unshare_pid())?;
-        if code != 0 {
-            return Ok(code);
+    // Persisted binds are kept by the exec (which closes the keeper's line), undone by a failure before it.
+    let undo = if s.persist.is_empty() {
+        None
+    } else {
+        match persist::persist(&s.persist, bind_process, unshare_pid())? {
+            Persisted::Bound(undo) => Some(undo),
+            Persisted::Failed(code) => return Ok(code),
         }
+    };
+    let outcome = final_process(s, command, None);
+    if let (Err(_), Some(undo)) = (&outcome, undo) {
+        undo.roll_back(&s.persist);
     }
-    final_process(s, command, None)
-}
-
-/// Bind-mounts `/proc/PID/ns/TYPE` onto each file; on failure nothing stays mounted.
-fn bind_namespaces(persist: &[(NsKind, PathBuf)], pid: libc::pid_t) -> Result<()> {
-    for (n, (kind, file)) in persist.iter().enumerate() {
-        let source = PathBuf::from(format!("/proc/{pid}/ns/{}", kind.for_children_name()));
-        if let Err(e) = ns_common::nsfile::bind_ns(&source, file) {
-            for (_, done) in &persist[..n] {
-                let _ = rustix::mount::unmount(done, rustix::mount::UnmountFlags::DETACH);
-            }
-            return Err(e);
-        }
-    }
-    Ok(())
-}
-
-/// Undoes [`bind_namespaces`] after a later failure.
-fn unbind_namespaces(persist: &[(NsKind, PathBuf)]) {
-    for (_, file) in persist {
-        let _ = rustix::mount::unmount(file, rustix::mount::UnmountFlags::DETACH);
-    }
-}
-
-/// Persists the namespaces: through the bind process if we have one, else directly. Returns 0, or the
-/// failed bind process's exit status (it has printed its message) which becomes ours.
-fn persist(s: &Settings, bind_process: Option<Helper>, pid: libc::pid_t) -> Result<i32> {
-    match bind_process {
-        Some(helper) => helper.release(),
-        None => bind_namespaces(&s.persist, pid).map(|()| 0),
-    }
+    outcome
 }
 
 /// The map process: writes the maps of every kind that has ranges (or that `--owner` hands over) for `pid`.
@@ -177,7 +155,7 @@ fn run_map_helper(kind: IdKind, pid: libc::pid_t, lines: &[IdMap]) -> Result<i32
 fn fork_and_wait(
     s: &Settings,
     command: &sys::Command,
-    bind_process: Option<Helper>,
+    bind_process: Option<BindProcess>,
 ) -> Result<i32> {
     // SIGINT/SIGTERM are blocked before the fork, so there is no moment they could kill the parent alone.
     // With --forward-signals the handlers go in now and the parent unblocks once it knows the child's pid:
@@ -197,11 +175,12 @@ fn fork_and_wait(
         None => None,
     };
     // With persistence the child waits until the namespace files are bound, so the program never runs in
-    // namespaces that failed to persist.
+    // namespaces that failed to persist; on the same line it reports a failure before its exec, so that the
+    // binds are undone.
     let persist_gate = if s.persist.is_empty() {
         None
     } else {
-        Some(helper::go_pipe()?)
+        Some(helper::channel()?)
     };
 
     match sys::fork().map_err(|e| Error::os("fork failed", e))? {
@@ -214,16 +193,25 @@ fn fork_and_wait(
             }
             sys::sigprocmask_restore(&old_mask)
                 .map_err(|e| Error::os("sigprocmask restore failed", e))?;
-            if let Some(helper) = bind_process {
-                helper.forget_in_child();
+            if let Some(bind_process) = bind_process {
+                bind_process.forget_in_child();
             }
-            if let Some((wait_end, go_end)) = persist_gate {
-                drop(go_end);
-                if !helper::wait_for_go(&wait_end) {
-                    sys::exit_now(error::EXIT_FAILURE);
+            let gate = match persist_gate {
+                Some((wait_end, go_end)) => {
+                    drop(go_end);
+                    if !helper::wait_for_go(&wait_end) {
+                        sys::exit_now(error::EXIT_FAILURE);
+                    }
+                    Some(wait_end)
                 }
+                None => None,
+            };
+            let outcome = final_process(s, command, parent_pidfd);
+            // Here only before an exec, or after one that failed (also in --init's program child).
+            if let (Err(_), Some(gate)) = (&outcome, &gate) {
+                let _ = helper::send_byte(gate);
             }
-            final_process(s, command, parent_pidfd)
+            outcome
         }
         Some(child) => {
             FORWARD_TO.store(child, Ordering::Relaxed);
@@ -235,24 +223,32 @@ fn fork_and_wait(
             if let Some((wait_end, go_end)) = persist_gate {
                 drop(wait_end);
                 // After the fork: pid_for_children exists only once a child does.
-                let persisted = persist(s, bind_process, std::process::id() as libc::pid_t);
-                let released = match persisted {
-                    Ok(0) => helper::send_go(&go_end)
-                        .map(|()| 0)
-                        .map_err(|e| Error::os("cannot release child", e))
-                        .inspect_err(|_| unbind_namespaces(&s.persist)),
-                    other => other,
+                let pid = std::process::id() as libc::pid_t;
+                let undo = match persist::persist(&s.persist, bind_process, pid) {
+                    Ok(Persisted::Bound(undo)) => undo,
+                    Ok(Persisted::Failed(code)) => return abort_child(child, Ok(code)),
+                    Err(e) => return abort_child(child, Err(e)),
                 };
-                if !matches!(released, Ok(0)) {
-                    // The child has not run the program yet; it must not run it half-configured.
-                    let _ = sys::kill(child, libc::SIGKILL);
-                    let _ = sys::waitpid(child, 0);
-                    return released;
+                if let Err(e) = helper::send_byte(&go_end) {
+                    undo.roll_back(&s.persist);
+                    return abort_child(child, Err(Error::os("cannot release child", e)));
+                }
+                // One byte: the child failed before its exec. EOF: it exec'd (or died of a signal).
+                if helper::wait_for_go(&go_end) {
+                    undo.roll_back(&s.persist);
                 }
             }
             wait_for_child(child)
         }
     }
+}
+
+/// The child has not run the program yet and must not run it half-configured: kill it, reap it, and end with
+/// `outcome`.
+fn abort_child(child: libc::pid_t, outcome: Result<i32>) -> Result<i32> {
+    let _ = sys::kill(child, libc::SIGKILL);
+    let _ = sys::waitpid(child, 0);
+    outcome
 }
 
 /// Waits for the child and returns its exit code; dies of the child's death signal (no core of our own).
