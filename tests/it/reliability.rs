@@ -32,7 +32,7 @@
 //!   groups → gid → uid → capabilities (`privileges: nsenter non-dumpable, credential order`,
 //!   `privileges: unshare credential order`, `privileges: capabilities after uid`); non-dumpable while
 //!   holding fds of another namespace (`privileges: nsenter non-dumpable…`, `privileges: netns exec
-//!   non-dumpable`) and dumpable again after exec (`nsenter::program_is_dumpable_again`,
+//!   and veth non-dumpable`) and dumpable again after exec (`nsenter::program_is_dumpable_again`,
 //!   `netns::exec_program_is_dumpable_again`); setuid-root refused (`setuid-root refused:` for all seven tools
 //!   and the multicall binary, `nsenter::refuses_setuid`); never re-executing ourselves (`privileges: never
 //!   re-exec /proc/self/exe`).
@@ -844,7 +844,10 @@ const CHECKS: &[Check] = &[
     ("setuid-root refused: veth", setuid_veth),
     ("setuid-root refused: lsns", setuid_lsns),
     ("setuid-root refused: nsbox multicall", setuid_nsbox),
-    ("privileges: netns exec non-dumpable", privileges_netns_exec),
+    (
+        "privileges: netns exec and veth non-dumpable",
+        privileges_netns_exec,
+    ),
     (
         "fault: each open/write of unshare fails in turn",
         fault_unshare_each_step,
@@ -2151,6 +2154,24 @@ fn privileges_netns_exec() -> Result<(), String> {
                 calls.join("\n      ")
             ));
         }
+    }
+    // veth: non-dumpable before it opens the netns file it holds (and enters for its socket).
+    let calls = traced(
+        Variant::Root,
+        "veth",
+        &strings(&["list", "--netns", &ns.name]),
+        "prctl,open,openat,setns",
+    )?;
+    let file = format!("\"{}\"", ns.path());
+    let dumpable = first(&calls, "prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE");
+    let open = calls
+        .iter()
+        .position(|c| c.starts_with("open") && c.contains(&file));
+    if !matches!((dumpable, open), (Some(d), Some(o)) if d < o) {
+        return Err(format!(
+            "veth list --netns: expected prctl(PR_SET_DUMPABLE, 0) < open {file}; calls:\n      {}",
+            calls.join("\n      ")
+        ));
     }
     Ok(())
 }
