@@ -1313,6 +1313,18 @@ fn shell_when_no_program() {
             .run()
             .success()
             .stdout_is(&format!("-sh {}\n", t.ns()["net"]));
+        // Run by the path given, without a PATH search, as util-linux does (differential: 2.38 agrees;
+        // --preserve-credentials spares 2.38 its rootless setgroups failure).
+        for tool in [bin("nsenter").display().to_string(), NSENTER.to_string()] {
+            Cmd::new(&tool)
+                .args(["-t", &t.pid(), "-U", "-n", "--preserve-credentials"])
+                .env("SHELL", "sh")
+                .stdin("echo $0\n")
+                .variant(v)
+                .run()
+                .code_is(127)
+                .stderr_is("nsenter: failed to execute sh: No such file or directory\n");
+        }
     }
 }
 

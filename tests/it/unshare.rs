@@ -921,6 +921,17 @@ fn shell_fallback() {
                 run.failure();
             }
         }
+        // The shell is run by the path given, without a PATH search (util-linux execs it with execl).
+        let ours = unshare(v).env("SHELL", "sh").stdin("echo $0\n").run();
+        ours.code_is(127)
+            .stderr_is("unshare: failed to execute sh: No such file or directory\n");
+        let theirs = reference(REF)
+            .variant(v)
+            .env("PATH", PATH)
+            .env("SHELL", "sh")
+            .stdin("echo $0\n")
+            .run();
+        same_outcome(&ours, &theirs);
     }
 }
 
