@@ -748,6 +748,25 @@ fn namespace_files() {
         ours.success().stdout_is(&want);
         same_outcome(&ours, &reference_nsenter(Variant::Root, &args));
     }
+    // A bare -n (the target's) beats --net=FILE whichever comes first, as in util-linux; FILE is opened all
+    // the same (a missing one is an error).
+    let t = Target::all_but_user(Variant::Root);
+    let pid = t.pid();
+    let target_net = format!("{}\n", t.ns()["net"]);
+    for args in [
+        ["-t", &pid, "-n", &net, "readlink", "/proc/self/ns/net"],
+        ["-t", &pid, &net, "-n", "readlink", "/proc/self/ns/net"],
+    ] {
+        let ours = nsenter(Variant::Root, &args);
+        ours.success().stdout_is(&target_net);
+        same_outcome(&ours, &reference_nsenter(Variant::Root, &args));
+    }
+    nsenter(
+        Variant::Root,
+        &["-t", &pid, "-n", "--net=/nonexist", "true"],
+    )
+    .code_is(1)
+    .stderr_is("nsenter: cannot open /nonexist: No such file or directory\n");
 }
 
 #[test]
@@ -1127,6 +1146,12 @@ fn root_and_working_directory() {
         (&["-u", "--wd=/etc"], "/etc"),
         (&["-u", "--root=/usr", "--wd=/usr/share"], "/share"),
         (&["-u", "-W"], "/usr/lib"),
+        // A bare -r/-w (the target's) beats =DIR whichever comes first, as in util-linux.
+        (&["-u", "-r", "-r/usr"], "/usr/lib"),
+        (&["-u", "-r/usr", "-r"], "/usr/lib"),
+        (&["-m", "-w", "--wd=/etc"], "/usr/share"),
+        (&["-m", "--wd=/etc", "-w"], "/usr/share"),
+        (&["-u", "--wd=/etc", "--wd=/usr"], "/usr"),
     ] {
         let mut args = vec!["-t", p.as_str()];
         args.extend(opts);
