@@ -273,6 +273,11 @@ fn failures_after_unshare() {
         .run()
         .code_is(1)
         .stderr_is("unshare: unshare failed: Operation not permitted\nunshare: creating a net namespace needs CAP_SYS_ADMIN; add -r or --user\n");
+    unshare(Variant::Rootless)
+        .args(["-i", "true"])
+        .run()
+        .code_is(1)
+        .stderr_is("unshare: unshare failed: Operation not permitted\nunshare: creating an ipc namespace needs CAP_SYS_ADMIN; add -r or --user\n");
 }
 
 /// The headline use, root and rootless: the new proc shows only the new pid namespace.
