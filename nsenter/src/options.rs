@@ -269,6 +269,11 @@ mod tests {
             IdArg::Follow
         );
         assert_eq!(parse_id(OsStr::new("0"), "uid").unwrap(), IdArg::Id(0));
+        // util-linux's strtoul takes a leading `+`; blanks and a second sign stay refused.
+        assert_eq!(parse_id(OsStr::new("+5"), "uid").unwrap(), IdArg::Id(5));
+        for bad in ["+", "++5", " 5", "+-5"] {
+            assert!(parse_id(OsStr::new(bad), "uid").is_err(), "{bad}");
+        }
         assert_eq!(
             parse_id(OsStr::new("abc"), "uid").unwrap_err().message(),
             "failed to parse uid: 'abc'"

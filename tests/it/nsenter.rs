@@ -776,6 +776,22 @@ fn differential_single_namespaces() {
     }
     let t = Target::all_but_user(Variant::Root);
     let pid = t.pid();
+    // Ids with a leading `+`, as util-linux's strtoul takes them.
+    let args = [
+        "-t",
+        &pid,
+        "-u",
+        "-S",
+        "+5",
+        "-G",
+        "+6",
+        "sh",
+        "-c",
+        "id -u; id -g",
+    ];
+    let ours = nsenter(Variant::Root, &args);
+    ours.success().stdout_is("5\n6\n");
+    same_outcome(&ours, &reference_nsenter(Variant::Root, &args));
     for opt in ["-m", "-u", "-i", "-n", "-p", "-C", "-T", "--net", "--mount"] {
         let args = ["-t", &pid, opt, "sh", "-c", SHOW_NS];
         let ours = nsenter(Variant::Root, &args);

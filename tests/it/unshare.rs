@@ -783,6 +783,13 @@ fn differential_against_util_linux() {
             "/proc/self/setgroups",
         ],
         &["-U", "cat", "/proc/self/uid_map"],
+        &[
+            "--map-user=+5",
+            "--map-group=+6",
+            "sh",
+            "-c",
+            "id -u; id -g",
+        ],
         &["-rf", "sh", "-c", "exit 3"],
         &["-r", "sh", "-c", "exit 300"],
         &["-rf", "sh", "-c", "kill -HUP $$"],
@@ -838,6 +845,7 @@ fn differential_against_util_linux() {
     if is_root() {
         for args in [
             &["-S", "5", "-G", "6", "sh", "-c", "id -u; id -g; id -G"][..],
+            &["-S", "+5", "-G", "+6", "sh", "-c", "id -u; id -g"],
             &["-m", "--mount-proc", "-p", "-f", "ps", "-eo", "pid="],
             &[
                 "--map-user=5",

@@ -323,8 +323,8 @@ fn parse_owner(text: &str) -> Result<(u32, u32)> {
     let fail = || Error::new("failed to parse owner");
     let (uid, gid) = text.split_once(':').ok_or_else(fail)?;
     Ok((
-        users::parse_id(uid.as_bytes()).ok_or_else(fail)?,
-        users::parse_id(gid.as_bytes()).ok_or_else(fail)?,
+        users::parse_id_operand(uid.as_bytes()).ok_or_else(fail)?,
+        users::parse_id_operand(gid.as_bytes()).ok_or_else(fail)?,
     ))
 }
 
