@@ -206,6 +206,26 @@ fn bad_values_fail_before_anything_is_created() {
         ] {
             fails_cleanly(args, v, &format!("unshare: {message}\n"));
         }
+        // 341 ranges: one more line than the kernel takes; the message names the first and the last.
+        let mut args: Vec<String> = (0..341u32)
+            .map(|i| format!("--map-users={}:{}:10", i * 10, 100000 + i * 10))
+            .collect();
+        args.push("true".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails_cleanly(&args, v, "unshare: invalid mapping '0:100000:10 ... 3400:103400:10': too many id map lines (341, the kernel takes at most 340)\n");
+        // Or uses a page of text in fewer lines.
+        let mut args: Vec<String> = (0..200u32)
+            .map(|i| {
+                format!(
+                    "--map-users={}:{}:1",
+                    4000000000 + i * 2,
+                    4000000000 + i * 2
+                )
+            })
+            .collect();
+        args.push("true".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails_cleanly(&args, v, "unshare: invalid mapping '4000000000:4000000000:1 ... 4000000398:4000000398:1': id map text too long (the kernel takes at most 4095 bytes)\n");
     }
 }
 
