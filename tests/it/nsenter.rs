@@ -463,6 +463,14 @@ fn bad_input() {
                 "cannot open /etc/passwd: Not a directory".into(),
             ),
             (
+                vec!["-n/proc/self/ns/net", "-W/nonexist"],
+                "cannot open /nonexist: No such file or directory".into(),
+            ),
+            (
+                vec!["-n/proc/self/ns/net", "--wdns=/etc/passwd"],
+                "cannot open /etc/passwd: Not a directory".into(),
+            ),
+            (
                 vec!["-t", &p, "-n", "-S", "abc"],
                 "failed to parse uid: 'abc'".into(),
             ),
