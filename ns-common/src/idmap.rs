@@ -69,8 +69,7 @@ pub enum RangeSpec {
 
 /// Parses an unsigned decimal field strictly: an optional `+`, then digits only; overflow is an error.
 fn parse_field(text: &str) -> Option<u32> {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    users::parse_id(digits.as_bytes())
+    users::parse_id_operand(text.as_bytes())
 }
 
 impl IdMap {

@@ -204,8 +204,9 @@ impl Tool {
         self.all_opts().find(|o| o.short == Some(c))
     }
 
-    /// Exact long name, else a unique prefix, as getopt_long.
-    fn find_long(&self, name: &str, argv0: &str) -> Result<&'static Opt> {
+    /// Exact long name, else a unique prefix, as getopt_long. `word` is the argument as typed after `--`
+    /// (`name=value`), which getopt quotes whole when it cannot match it.
+    fn find_long(&self, name: &str, word: &str, argv0: &str) -> Result<&'static Opt> {
         if let Some(o) = self.all_opts().find(|o| o.long == name) {
             return Ok(o);
         }
@@ -217,14 +218,14 @@ impl Tool {
             [one] => Ok(one),
             [] => Err(getopt_error(
                 argv0,
-                format!("unrecognized option '--{name}'"),
+                format!("unrecognized option '--{word}'"),
             )),
             many => {
                 let list: Vec<String> = many.iter().map(|o| format!("'--{}'", o.long)).collect();
                 Err(getopt_error(
                     argv0,
                     format!(
-                        "option '--{name}' is ambiguous; possibilities: {}",
+                        "option '--{word}' is ambiguous; possibilities: {}",
                         list.join(" ")
                     ),
                 ))
@@ -268,10 +269,15 @@ impl Tool {
                 }
                 lexopt::Arg::Long(name) => {
                     let name = name.to_string();
-                    let opt = self.find_long(&name, &argv0)?;
+                    let attached = parser.optional_value();
+                    let word = match &attached {
+                        Some(v) => format!("{name}={}", v.to_string_lossy()),
+                        None => name.clone(),
+                    };
+                    let opt = self.find_long(&name, &word, &argv0)?;
                     let value = match opt.arg {
                         ArgKind::None => {
-                            if parser.optional_value().is_some() {
+                            if attached.is_some() {
                                 return Err(getopt_error(
                                     &argv0,
                                     format!("option '--{}' doesn't allow an argument", opt.long),
@@ -279,13 +285,16 @@ impl Tool {
                             }
                             None
                         }
-                        ArgKind::Optional | ArgKind::OptionalLongOnly => parser.optional_value(),
-                        ArgKind::Required => Some(parser.value().map_err(|_| {
-                            getopt_error(
-                                &argv0,
-                                format!("option '--{}' requires an argument", opt.long),
-                            )
-                        })?),
+                        ArgKind::Optional | ArgKind::OptionalLongOnly => attached,
+                        ArgKind::Required => match attached {
+                            Some(v) => Some(v),
+                            None => Some(parser.value().map_err(|_| {
+                                getopt_error(
+                                    &argv0,
+                                    format!("option '--{}' requires an argument", opt.long),
+                                )
+                            })?),
+                        },
                     };
                     (opt, value)
                 }
@@ -562,6 +571,11 @@ mod tests {
         );
         assert!(err(&["-x"]).starts_with("t: invalid option -- 'x'"));
         assert!(err(&["--fork=1"]).starts_with("t: option '--fork' doesn't allow an argument"));
+        // getopt quotes the whole word, `=value` included, when the name does not match.
+        assert!(err(&["--frob=1"]).starts_with("t: unrecognized option '--frob=1'\n"));
+        assert!(err(&["--fo=1"]).starts_with("t: option '--fo=1' is ambiguous; possibilities:"));
+        // A required argument glued with `=` is taken, an empty one too.
+        assert_eq!(run(&["--root="]).0, vec![("root", Some("".into()))]);
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub fn parse_name(text: &str) -> Option<i32> {
     let rt = |rest: &str, base: i32, sign: i32| -> Option<i32> {
         let offset: i32 = parse_small(rest)?;
         let n = base + sign * offset;
-        (offset > 0 && (min..=max).contains(&n)).then_some(n)
+        // `RTMIN+0`/`RTMAX-0` name RTMIN/RTMAX and util-linux takes them; only the bare names are refused.
+        (min..=max).contains(&n).then_some(n)
     };
     if let Some(rest) = bare.strip_prefix("RTMIN+") {
         return rt(rest, min, 1);
@@ -128,6 +129,12 @@ mod tests {
         assert_eq!(parse_name("RTMIN+1"), Some(min + 1));
         assert_eq!(parse_name("SIGRTMAX-1"), Some(max - 1));
         assert_eq!(parse_name("RTMIN+999"), None);
+        assert_eq!(parse_name("RTMIN+0"), Some(min));
+        assert_eq!(parse_name("rtmax-0"), Some(max));
+        assert_eq!(parse_name("RTMIN+30"), Some(max));
+        assert_eq!(parse_name("RTMIN+31"), None);
+        assert_eq!(parse_name("RTMAX-31"), None);
+        assert_eq!(parse_name("RTMIN+-1"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {
@@ -58,6 +58,8 @@ pub struct Command {
     program: CString,
     args: Vec<CString>,
     argv: Vec<*const libc::c_char>,
+    /// False for a login shell, which util-linux runs by the path given (`SHELL=sh` is not searched for).
+    search_path: bool,
 }
 
 impl Command {
@@ -78,15 +80,33 @@ impl Command {
             program,
             args: all,
             argv,
+            search_path: true,
         })
     }
 
-    /// Prepares `program` with `args`, but with `argv0` as argv[0] (a login shell's `-sh`).
-    pub fn with_argv0(program: &OsStr, argv0: &OsStr, args: &[OsString]) -> io::Result<Command> {
-        let mut cmd = Command::new(argv0, args)?;
-        cmd.program = CString::new(program.as_bytes())
+    /// Prepares `shell` as a login shell: argv[0] is `-` + its basename (`-bash`), and [`Command::exec`] runs
+    /// it by the path given, without a PATH search, as util-linux's shell fallback does.
+    pub fn login_shell(shell: &OsStr) -> io::Result<Command> {
+        let base = shell
+            .as_bytes()
+            .rsplit(|&b| b == b'/')
+            .next()
+            .unwrap_or_default();
+        let argv0 = OsString::from_vec([b"-", base].concat());
+        let mut cmd = Command::new(&argv0, &[])?;
+        cmd.program = CString::new(shell.as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        cmd.search_path = false;
         Ok(cmd)
+    }
+
+    /// Execs the command: [`Command::execvp`] for a program, [`Command::execv`] for a login shell.
+    pub fn exec(&self) -> io::Error {
+        if self.search_path {
+            self.execvp()
+        } else {
+            self.execv()
+        }
     }
 
     /// The program as given.

@@ -45,14 +45,21 @@ pub fn parse_id(text: &[u8]) -> Option<u32> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
+/// An id typed on the command line: [`parse_id`] after an optional leading `+` (util-linux takes `+5`; blanks,
+/// signs and hex stay refused).
+pub fn parse_id_operand(text: &[u8]) -> Option<u32> {
+    parse_id(text.strip_prefix(b"+").unwrap_or(text))
+}
+
 /// An `-S`/`-G` style id argument (unshare, nsenter): [`parse_id`], with util-linux's message:
 /// `failed to parse uid: 'TEXT'`, plus `: Numerical result out of range` when it is a number too large for
 /// an id (never wrapped: util-linux 2.38's nsenter took 4294967296 as uid 0).
 pub fn parse_id_arg(text: &[u8], what: &str) -> crate::error::Result<u32> {
-    if let Some(id) = parse_id(text) {
+    if let Some(id) = parse_id_operand(text) {
         return Ok(id);
     }
-    let overflow = !text.is_empty() && text.iter().all(u8::is_ascii_digit);
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    let overflow = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
     let suffix = if overflow {
         format!(": {}", crate::error::strerror(libc::ERANGE))
     } else {
@@ -155,12 +162,12 @@ pub fn group_by_name(name: &[u8]) -> Option<GroupEntry> {
 
 /// A uid given as a decimal number or a user name from /etc/passwd.
 pub fn resolve_uid(text: &[u8]) -> Option<u32> {
-    parse_id(text).or_else(|| user_by_name(text).map(|e| e.uid))
+    parse_id_operand(text).or_else(|| user_by_name(text).map(|e| e.uid))
 }
 
 /// A gid given as a decimal number or a group name from /etc/group.
 pub fn resolve_gid(text: &[u8]) -> Option<u32> {
-    parse_id(text).or_else(|| group_by_name(text).map(|e| e.gid))
+    parse_id_operand(text).or_else(|| group_by_name(text).map(|e| e.gid))
 }
 
 /// A uid → name map of the whole /etc/passwd, for tools that name many uids (lsns USER).
@@ -230,6 +237,11 @@ mod tests {
         assert_eq!(parse_id(b" 1"), None);
         assert_eq!(parse_id(b"0x10"), None);
         assert_eq!(parse_id(b""), None);
+        // Typed on the command line: one leading `+` is fine.
+        assert_eq!(parse_id_operand(b"+1"), Some(1));
+        assert_eq!(parse_id_operand(b"+"), None);
+        assert_eq!(parse_id_operand(b"++1"), None);
+        assert_eq!(parse_id_operand(b"+ 1"), None);
     }
 
     #[test]

@@ -28,6 +28,12 @@ pub enum NsArg {
     File(OwnedFd),
 }
 
+impl NsArg {
+    fn is_target(&self) -> bool {
+        matches!(self, NsArg::Target)
+    }
+}
+
 /// `-S`/`-G`: a number, or `follow` (the owner of `/proc/PID`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdArg {
@@ -40,6 +46,12 @@ pub enum IdArg {
 pub enum DirArg {
     Target,
     Dir { fd: OwnedFd, path: OsString },
+}
+
+impl DirArg {
+    fn is_target(&self) -> bool {
+        matches!(self, DirArg::Target)
+    }
 }
 
 /// Everything the command line asked for.
@@ -97,8 +109,8 @@ pub fn parse(opts: Vec<Matched>, program: Vec<OsString>) -> Result<Settings> {
             "setgid" => s.gid = Some(parse_id(value.unwrap_or_default(), "gid")?),
             "preserve-credentials" => s.preserve_credentials = true,
             "keep-caps" => s.keep_caps = true,
-            "root" => s.root = Some(dir_arg(value)?),
-            "wd" => s.wd = Some(dir_arg(value)?),
+            "root" => set_unless_target(&mut s.root, dir_arg(value)?, DirArg::is_target),
+            "wd" => set_unless_target(&mut s.wd, dir_arg(value)?, DirArg::is_target),
             "wdns" => {
                 wdns_given = true;
                 s.wdns = value.map(OsStr::to_os_string);
@@ -111,7 +123,8 @@ pub fn parse(opts: Vec<Matched>, program: Vec<OsString>) -> Result<Settings> {
                 let Some(kind) = NsKind::from_option_name(name) else {
                     return Err(Error::new(format!("unhandled option --{name}")));
                 };
-                s.namespaces[slot(kind)] = Some(ns_arg(kind, value)?);
+                let arg = ns_arg(kind, value)?;
+                set_unless_target(&mut s.namespaces[slot(kind)], arg, NsArg::is_target);
             }
         }
     }
@@ -119,6 +132,15 @@ pub fn parse(opts: Vec<Matched>, program: Vec<OsString>) -> Result<Settings> {
         return Err(Error::new("options --wd and --wdns cannot be combined"));
     }
     Ok(s)
+}
+
+/// Records `value` for an option given again, except over the target's own (a bare `-n`, `-r`, `-w`): as in
+/// util-linux, that beats `--net=FILE`/`-r=DIR`, whichever comes first. FILE was still opened, so a missing
+/// one is reported all the same.
+fn set_unless_target<T>(current: &mut Option<T>, value: T, is_target: fn(&T) -> bool) {
+    if !current.as_ref().is_some_and(is_target) {
+        *current = Some(value);
+    }
 }
 
 /// `PID` or `PID:INODE`: positive decimal numbers only, no sign, no overflow.
@@ -247,6 +269,11 @@ mod tests {
             IdArg::Follow
         );
         assert_eq!(parse_id(OsStr::new("0"), "uid").unwrap(), IdArg::Id(0));
+        // util-linux's strtoul takes a leading `+`; blanks and a second sign stay refused.
+        assert_eq!(parse_id(OsStr::new("+5"), "uid").unwrap(), IdArg::Id(5));
+        for bad in ["+", "++5", " 5", "+-5"] {
+            assert!(parse_id(OsStr::new(bad), "uid").is_err(), "{bad}");
+        }
         assert_eq!(
             parse_id(OsStr::new("abc"), "uid").unwrap_err().message(),
             "failed to parse uid: 'abc'"

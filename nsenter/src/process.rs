@@ -75,19 +75,13 @@ pub fn exec(program: &[OsString]) -> Error {
         Some((prog, args)) => (prog.clone(), Command::new(prog, args)),
         None => {
             let shell = shell();
-            // A login shell's argv[0]: `-` and the basename.
-            let base = shell
-                .as_bytes()
-                .rsplit(|&b| b == b'/')
-                .next()
-                .unwrap_or_default();
-            let argv0 = OsString::from_vec([b"-", base].concat());
-            let command = Command::with_argv0(&shell, &argv0, &[]);
+            // A login shell, run by the path given (no PATH search), as util-linux does.
+            let command = Command::login_shell(&shell);
             (shell, command)
         }
     };
     let err = match command {
-        Ok(command) => command.execvp(),
+        Ok(command) => command.exec(),
         Err(e) => e,
     };
     let code = sys::exec_failure_code(&err);

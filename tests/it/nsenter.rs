@@ -463,6 +463,14 @@ fn bad_input() {
                 "cannot open /etc/passwd: Not a directory".into(),
             ),
             (
+                vec!["-n/proc/self/ns/net", "-W/nonexist"],
+                "cannot open /nonexist: No such file or directory".into(),
+            ),
+            (
+                vec!["-n/proc/self/ns/net", "--wdns=/etc/passwd"],
+                "cannot open /etc/passwd: Not a directory".into(),
+            ),
+            (
                 vec!["-t", &p, "-n", "-S", "abc"],
                 "failed to parse uid: 'abc'".into(),
             ),
@@ -748,6 +756,25 @@ fn namespace_files() {
         ours.success().stdout_is(&want);
         same_outcome(&ours, &reference_nsenter(Variant::Root, &args));
     }
+    // A bare -n (the target's) beats --net=FILE whichever comes first, as in util-linux; FILE is opened all
+    // the same (a missing one is an error).
+    let t = Target::all_but_user(Variant::Root);
+    let pid = t.pid();
+    let target_net = format!("{}\n", t.ns()["net"]);
+    for args in [
+        ["-t", &pid, "-n", &net, "readlink", "/proc/self/ns/net"],
+        ["-t", &pid, &net, "-n", "readlink", "/proc/self/ns/net"],
+    ] {
+        let ours = nsenter(Variant::Root, &args);
+        ours.success().stdout_is(&target_net);
+        same_outcome(&ours, &reference_nsenter(Variant::Root, &args));
+    }
+    nsenter(
+        Variant::Root,
+        &["-t", &pid, "-n", "--net=/nonexist", "true"],
+    )
+    .code_is(1)
+    .stderr_is("nsenter: cannot open /nonexist: No such file or directory\n");
 }
 
 #[test]
@@ -757,6 +784,22 @@ fn differential_single_namespaces() {
     }
     let t = Target::all_but_user(Variant::Root);
     let pid = t.pid();
+    // Ids with a leading `+`, as util-linux's strtoul takes them.
+    let args = [
+        "-t",
+        &pid,
+        "-u",
+        "-S",
+        "+5",
+        "-G",
+        "+6",
+        "sh",
+        "-c",
+        "id -u; id -g",
+    ];
+    let ours = nsenter(Variant::Root, &args);
+    ours.success().stdout_is("5\n6\n");
+    same_outcome(&ours, &reference_nsenter(Variant::Root, &args));
     for opt in ["-m", "-u", "-i", "-n", "-p", "-C", "-T", "--net", "--mount"] {
         let args = ["-t", &pid, opt, "sh", "-c", SHOW_NS];
         let ours = nsenter(Variant::Root, &args);
@@ -1127,6 +1170,12 @@ fn root_and_working_directory() {
         (&["-u", "--wd=/etc"], "/etc"),
         (&["-u", "--root=/usr", "--wd=/usr/share"], "/share"),
         (&["-u", "-W"], "/usr/lib"),
+        // A bare -r/-w (the target's) beats =DIR whichever comes first, as in util-linux.
+        (&["-u", "-r", "-r/usr"], "/usr/lib"),
+        (&["-u", "-r/usr", "-r"], "/usr/lib"),
+        (&["-m", "-w", "--wd=/etc"], "/usr/share"),
+        (&["-m", "--wd=/etc", "-w"], "/usr/share"),
+        (&["-u", "--wd=/etc", "--wd=/usr"], "/usr"),
     ] {
         let mut args = vec!["-t", p.as_str()];
         args.extend(opts);
@@ -1313,6 +1362,18 @@ fn shell_when_no_program() {
             .run()
             .success()
             .stdout_is(&format!("-sh {}\n", t.ns()["net"]));
+        // Run by the path given, without a PATH search, as util-linux does (differential: 2.38 agrees;
+        // --preserve-credentials spares 2.38 its rootless setgroups failure).
+        for tool in [bin("nsenter").display().to_string(), NSENTER.to_string()] {
+            Cmd::new(&tool)
+                .args(["-t", &t.pid(), "-U", "-n", "--preserve-credentials"])
+                .env("SHELL", "sh")
+                .stdin("echo $0\n")
+                .variant(v)
+                .run()
+                .code_is(127)
+                .stderr_is("nsenter: failed to execute sh: No such file or directory\n");
+        }
     }
 }
 

@@ -76,10 +76,10 @@ fn hint(s: &Settings, message: &str) -> Option<String> {
         return None;
     }
     if s.euid != 0 {
-        let kind = requested(s).next()?;
+        let kind = requested(s).next()?.type_name();
+        let article = if kind.starts_with('i') { "an" } else { "a" };
         return Some(format!(
-            "creating a {} namespace needs CAP_SYS_ADMIN; add -r or --user",
-            kind.type_name()
+            "creating {article} {kind} namespace needs CAP_SYS_ADMIN; add -r or --user"
         ));
     }
     None

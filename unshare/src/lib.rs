@@ -17,8 +17,8 @@ pub use options::TOOL;
 
 use ns_common::error::{Error, Result};
 use ns_common::{sys, users};
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 
 /// The tool's entry point: `args[0]` is argv[0] as invoked.
 pub fn main(args: Vec<OsString>) -> i32 {
@@ -34,7 +34,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
 }
 
 /// The program to exec: the operands, or with none a login-style shell: `$SHELL` if set and non-empty,
-/// else the user's shell from /etc/passwd, else /bin/sh; argv[0] is `-` + its basename (`-bash`).
+/// else the user's shell from /etc/passwd, else /bin/sh; argv[0] is `-` + its basename (`-bash`), and the
+/// shell is run by that path, without a PATH search.
 fn prepare_command(mut operands: Vec<OsString>) -> Result<sys::Command> {
     let invalid = |e| Error::os("failed to prepare the command", e);
     if !operands.is_empty() {
@@ -49,12 +50,5 @@ fn prepare_command(mut operands: Vec<OsString>) -> Result<sys::Command> {
                 .filter(|s| !s.is_empty())
         })
         .unwrap_or_else(|| OsString::from("/bin/sh"));
-    let base = shell
-        .as_bytes()
-        .rsplit(|&b| b == b'/')
-        .next()
-        .unwrap_or_default();
-    let mut arg0 = b"-".to_vec();
-    arg0.extend_from_slice(base);
-    sys::Command::with_argv0(&shell, OsStr::from_bytes(&arg0), &[]).map_err(invalid)
+    sys::Command::login_shell(&shell).map_err(invalid)
 }

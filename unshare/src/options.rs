@@ -323,8 +323,8 @@ fn parse_owner(text: &str) -> Result<(u32, u32)> {
     let fail = || Error::new("failed to parse owner");
     let (uid, gid) = text.split_once(':').ok_or_else(fail)?;
     Ok((
-        users::parse_id(uid.as_bytes()).ok_or_else(fail)?,
-        users::parse_id(gid.as_bytes()).ok_or_else(fail)?,
+        users::parse_id_operand(uid.as_bytes()).ok_or_else(fail)?,
+        users::parse_id_operand(gid.as_bytes()).ok_or_else(fail)?,
     ))
 }
 
@@ -340,18 +340,21 @@ fn parse_propagation(text: &str) -> Result<Propagation> {
 
 /// Validates a complete map before anything exists; the kernel would refuse it after side effects.
 fn check_map(kind: IdKind, lines: &[IdMap], specs: &[String]) -> Result<()> {
+    // Up to 340 ranges fit a map: name the first and the last rather than print a 4 KiB line.
+    let shown = match specs {
+        [first, .., last] if specs.len() > 4 => format!("{first} ... {last}"),
+        _ => specs.join(" "),
+    };
     if lines.is_empty() && !specs.is_empty() {
         return Err(Error::new(format!(
-            "invalid mapping '{}': no {} left to map",
-            specs.join(" "),
+            "invalid mapping '{shown}': no {} left to map",
             match kind {
                 IdKind::Uid => "uid",
                 IdKind::Gid => "gid",
             }
         )));
     }
-    idmap::validate(lines)
-        .map_err(|why| Error::new(format!("invalid mapping '{}': {why}", specs.join(" "))))
+    idmap::validate(lines).map_err(|why| Error::new(format!("invalid mapping '{shown}': {why}")))
 }
 
 impl Settings {

@@ -365,7 +365,7 @@ pub fn exec(command: &sys::Command) -> Error {
     // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give the program the
     // default back (`unshare yes | head` must end `yes`).
     let _ = sys::signal_default(libc::SIGPIPE);
-    let err = command.execvp();
+    let err = command.exec();
     let code = sys::exec_failure_code(&err);
     Error::os(
         format!("failed to execute {}", command.program().to_string_lossy()),
