@@ -135,6 +135,9 @@ fn ancestors_first(rows: &Rows) -> Vec<usize> {
     let mut placed = vec![false; rows.rows.len()];
     let mut order = Vec::with_capacity(rows.rows.len());
     for start in 0..rows.rows.len() {
+        if rows.rows[start].reached_only {
+            continue;
+        }
         // Iterative depth-first walk up the owner, then parent, links.
         let mut stack = vec![(start, false)];
         while let Some((i, expanded)) = stack.pop() {

@@ -747,6 +747,61 @@ fn owner_and_parent_trees() {
     assert!(!uts.success().stdout().contains("─"));
 }
 
+/// `-T parent -p PID` nests PID's pid namespace under its parent although PID is not in the parent (as
+/// util-linux 2.38 does), and the parent takes its place at the child's row, not at its own inode.
+#[test]
+fn parent_tree_of_a_task_completes_pid_parents() {
+    if skip_unless_root() {
+        return;
+    }
+    let holder = Proc::spawn("/usr/bin/unshare", &["-p", "-u", "--fork", "sleep", "3001"]);
+    let child = first_child(holder.pid());
+    wait_exec(child, "sleep");
+    let pid = child.to_string();
+    let init_pid = ns_ino_of("/proc/self/ns/pid");
+    let own_pid = ns_ino(child, "pid");
+    let args = ["-T", "parent", "-o", "NS,TYPE,PNS,PID", "-p", pid.as_str()];
+    let ours = cmd("lsns").args(["-Tparent"]).args(&args[2..]).run();
+    let out = ours.success().stdout();
+    assert!(
+        out.contains(&format!("\n{init_pid}   pid             0 ")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("\n└─{own_pid} pid    {init_pid} {pid:>5}\n")),
+        "{out}"
+    );
+    let uts = ns_ino(child, "uts");
+    let (at_parent, at_uts) = (
+        out.find(&format!("{init_pid} ")),
+        out.find(&format!("{uts} ")),
+    );
+    assert!(
+        at_parent > at_uts,
+        "the parent comes with its child:\n{out}"
+    );
+    let theirs = reference("/usr/bin/lsns")
+        .args(["-Tparent"])
+        .args(&args[2..])
+        .run();
+    assert_eq!(out, theirs.success().stdout());
+    let json = cmd("lsns")
+        .args([
+            "-J",
+            "-Tparent",
+            "-o",
+            "NS",
+            "-t",
+            "pid",
+            "-p",
+            pid.as_str(),
+        ])
+        .run();
+    json.success().stdout_is(&format!(
+        "{{\n   \"namespaces\": [\n      {{\n         \"ns\": {init_pid},\n         \"children\": [\n            {{\n               \"ns\": {own_pid}\n            }}\n         ]\n      }}\n   ]\n}}\n"
+    ));
+}
+
 /// The pid of the process whose command line is exactly `cmdline` (NUL-separated), or 0.
 fn find_process(cmdline: &str) -> u32 {
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
