@@ -174,6 +174,27 @@ fn parse_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
     })
 }
 
+/// `-p PID` as util-linux reads it (strtol: leading blanks, a sign): 0 means no task (everything is listed,
+/// and a positional namespace is no conflict); a negative PID names no process, so nothing is listed.
+fn parse_task(text: &str) -> Result<Option<i32>> {
+    let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (negative, digits) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::new(format!("invalid PID argument: '{text}'")));
+    }
+    let sign = if negative { "-" } else { "" };
+    let pid: i32 = format!("{sign}{digits}").parse().map_err(|_| {
+        Error::new(format!(
+            "invalid PID argument: '{text}': {}",
+            ns_common::error::strerror(libc::ERANGE)
+        ))
+    })?;
+    Ok((pid != 0).then_some(pid))
+}
+
 /// Parses the arguments into a [`Config`], checking what util-linux checks, in its order.
 pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     let mut json = false;
@@ -196,6 +217,7 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     let mut output: Option<String> = None;
     let mut output_all = false;
     let mut filter_text: Option<String> = None;
+    let mut task_given = false;
     for m in opts {
         match m.name() {
             "json" => json = true,
@@ -206,7 +228,8 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
             "persistent" => config.persistent = true,
             "task" => {
                 let text = m.value_str();
-                config.task = Some(parse_number(&text, "invalid PID argument")?);
+                task_given = true;
+                config.task = parse_task(&text)?;
             }
             "filter" => filter_text = Some(m.value_str()),
             "raw" => raw = true,
@@ -231,7 +254,7 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     if json && raw {
         return Err(Error::new("options --json and --raw cannot be combined"));
     }
-    if config.persistent && config.task.is_some() {
+    if config.persistent && task_given {
         return Err(Error::new(
             "options --persistent and --task cannot be combined",
         ));
@@ -336,10 +359,11 @@ fn run(config: &Config) -> Result<i32> {
         table.rows.retain(|_| flags.next().unwrap_or(false));
     }
     let layout = if config.namespace.is_some() {
-        if config.list && config.tree.is_none() {
-            Layout::Flat
-        } else {
-            Layout::Tree(TreeKind::Process)
+        // The owner and parent trees put their tree on NS; the process rows of one namespace have no owner
+        // or parent rows, so those layouts come out flat.
+        match tree {
+            Some(kind) => Layout::Tree(kind),
+            None => Layout::Flat,
         }
     } else {
         match tree {
@@ -423,6 +447,27 @@ mod tests {
             "invalid PID argument: '99999999999': Numerical result out of range"
         );
         assert_eq!(err(&["-p", "x1"]), "invalid PID argument: 'x1'");
+        assert_eq!(err(&["-p", ""]), "invalid PID argument: ''");
+        assert_eq!(
+            err(&["-P", "-p", "0"]),
+            "options --persistent and --task cannot be combined"
+        );
+    }
+
+    #[test]
+    fn task_numbers_as_util_linux_reads_them() {
+        assert_eq!(config(&["-p", "0"]).unwrap().task, None);
+        assert_eq!(
+            config(&["-p", "0", "4026531836"]).unwrap().namespace,
+            Some(4026531836)
+        );
+        assert_eq!(config(&["-p", " 5"]).unwrap().task, Some(5));
+        assert_eq!(config(&["-p", "+5"]).unwrap().task, Some(5));
+        assert_eq!(config(&["-p", "-5"]).unwrap().task, Some(-5));
+        assert_eq!(
+            err(&["-p", "-2147483649"]),
+            "invalid PID argument: '-2147483649': Numerical result out of range"
+        );
     }
 
     #[test]

@@ -474,6 +474,26 @@ fn namespace_mode_lists_processes_as_a_tree() {
         .success()
         .stdout_contains("\"namespaces\": [")
         .stdout_contains("\"children\": [");
+    // The owner and parent trees put the tree on NS, which has no relations among one namespace's
+    // processes: flat, with the tree column's width, as util-linux prints them.
+    for args in [
+        &["-T"][..],
+        &["-Tparent", "-J"],
+        &["-T", "-o", "NS,PID,COMMAND"],
+        &["-Tprocess", "-r"],
+    ] {
+        let ours = cmd("lsns").args(args).arg(ino.to_string()).run();
+        let theirs = reference("/usr/bin/lsns")
+            .args(args)
+            .arg(ino.to_string())
+            .run();
+        same_outcome(&ours, &theirs);
+    }
+    cmd("lsns")
+        .args(["-T", "-n", "-o", "COMMAND", &ino.to_string()])
+        .run()
+        .success()
+        .stdout_is("/usr/bin/unshare -n -u --fork --kill-child sleep 1001\nsleep 1001\n");
 }
 
 #[test]
