@@ -210,8 +210,12 @@ fn list_id(globals: &Globals, args: &[OsString]) -> Result<i32> {
             return Err(Error::new("RTM_GETNSID is not supported by the kernel."));
         }
         // A failed dump is reported as iproute2 reports it.
+        // With -j iproute2 has opened (and then closes) the array before the dump fails.
         Err(e) if nsid.is_none() => {
             let text = e.into_error().message().to_string();
+            if globals.json {
+                print_stdout(&json::array(&[], globals.pretty))?;
+            }
             return Err(Error::new(format!("{text}\nDump terminated")));
         }
         Err(e) => return Err(e.into_error()),

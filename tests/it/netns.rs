@@ -328,6 +328,23 @@ fn json_and_ids_match_ip() {
         &sb.netns().args(["list-id", "target-nsid", "5"]).run(),
         &sb.ip().args(["netns", "list-id", "target-nsid", "5"]).run(),
     );
+    // A target nsid the kernel does not know fails the dump: its ack text, "Dump terminated", rc 1 (and
+    // with -j the empty array iproute2 opened before the dump).
+    for json in [&[][..], &["-j"], &["-j", "-p"]] {
+        let ours = sb
+            .netns()
+            .args(json)
+            .args(["list-id", "target-nsid", "1999"])
+            .run();
+        let theirs = sb
+            .ip()
+            .args(json)
+            .args(["netns", "list-id", "target-nsid", "1999"])
+            .run();
+        same_outcome(&ours, &theirs);
+        ours.code_is(1)
+            .stderr_is("Error: Invalid target network namespace id.\nDump terminated\n");
+    }
     // An nsid cannot change once assigned: the kernel's extended ack, rc 2.
     let again = sb.netns().args(["set", &a, "7"]).run();
     let theirs = sb.ip().args(["netns", "set", &a, "7"]).run();
