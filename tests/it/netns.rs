@@ -354,6 +354,46 @@ fn json_and_ids_match_ip() {
     assert_eq!(again.stderr(), theirs.stderr());
 }
 
+/// nsids are read as iproute2 reads them (strtol, base 0): hex, octal, leading blanks; the same errors.
+#[test]
+fn nsid_numbers_as_ip_reads_them() {
+    if skip_unless_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let a = unique_name("na");
+    let b = unique_name("nb");
+    for n in [&a, &b] {
+        sb.netns().args(["add", n]).run().success();
+    }
+    sb.netns().args(["set", &a, "0x10"]).run().success();
+    sb.netns().args(["set", &b, " 010"]).run().success();
+    sb.netns()
+        .arg("list")
+        .run()
+        .stdout_contains(&format!("{a} (id: 16)\n"))
+        .stdout_contains(&format!("{b} (id: 8)\n"));
+    same_outcome(
+        &sb.netns().args(["list-id", "nsid", "0x10"]).run(),
+        &sb.ip().args(["netns", "list-id", "nsid", "0x10"]).run(),
+    );
+    for bad in ["08", "0x", "5 ", "2147483648", "-0x5"] {
+        let ours = sb.netns().args(["set", &a, bad]).run();
+        let theirs = sb.ip().args(["netns", "set", &a, bad]).run();
+        same_outcome(&ours, &theirs);
+        assert_eq!(ours.stderr(), theirs.stderr(), "set {bad}");
+        let ours = sb.netns().args(["list-id", "nsid", bad]).run();
+        let theirs = sb.ip().args(["netns", "list-id", "nsid", bad]).run();
+        same_outcome(&ours, &theirs);
+    }
+    // iproute2 names a negative list-id argument "(null)"; we name it.
+    sb.netns()
+        .args(["list-id", "target-nsid", "-5"])
+        .run()
+        .code_is(255)
+        .stderr_is("Error: argument \"-5\" is wrong: \"target-nsid\" value should be >= 0\n");
+}
+
 #[test]
 fn identify_and_pids_match_ip() {
     if skip_unless_root() {
