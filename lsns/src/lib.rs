@@ -174,24 +174,10 @@ fn parse_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
     })
 }
 
-/// `-p PID` as util-linux reads it (strtol: leading blanks, a sign): 0 means no task (everything is listed,
-/// and a positional namespace is no conflict); a negative PID names no process, so nothing is listed.
+/// `-p PID`: strict decimal, as every number nsenter and lsns take (README: `lsns -p -1` is refused); 0 means
+/// no task, as in util-linux (everything is listed, and a positional namespace is no conflict).
 fn parse_task(text: &str) -> Result<Option<i32>> {
-    let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let (negative, digits) = match trimmed.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::new(format!("invalid PID argument: '{text}'")));
-    }
-    let sign = if negative { "-" } else { "" };
-    let pid: i32 = format!("{sign}{digits}").parse().map_err(|_| {
-        Error::new(format!(
-            "invalid PID argument: '{text}': {}",
-            ns_common::error::strerror(libc::ERANGE)
-        ))
-    })?;
+    let pid: i32 = parse_number(text, "invalid PID argument")?;
     Ok((pid != 0).then_some(pid))
 }
 
@@ -455,19 +441,15 @@ mod tests {
     }
 
     #[test]
-    fn task_numbers_as_util_linux_reads_them() {
+    fn task_zero_is_no_task_and_other_pids_are_strict() {
         assert_eq!(config(&["-p", "0"]).unwrap().task, None);
         assert_eq!(
             config(&["-p", "0", "4026531836"]).unwrap().namespace,
             Some(4026531836)
         );
-        assert_eq!(config(&["-p", " 5"]).unwrap().task, Some(5));
         assert_eq!(config(&["-p", "+5"]).unwrap().task, Some(5));
-        assert_eq!(config(&["-p", "-5"]).unwrap().task, Some(-5));
-        assert_eq!(
-            err(&["-p", "-2147483649"]),
-            "invalid PID argument: '-2147483649': Numerical result out of range"
-        );
+        assert_eq!(err(&["-p", "-1"]), "invalid PID argument: '-1'");
+        assert_eq!(err(&["-p", " 5"]), "invalid PID argument: ' 5'");
     }
 
     #[test]
