@@ -805,6 +805,22 @@ fn parent_tree_of_a_task_completes_pid_parents() {
         .args(&args[2..])
         .run();
     assert_eq!(out, theirs.success().stdout());
+    // Without the tree column the owner/parent layouts are flat but keep the tree's row order (the user
+    // namespace first); a repeated tree column carries the glyphs in every copy.
+    for list in [
+        &["-T", "-o", "TYPE,PID"][..],
+        &["-Tparent", "-o", "TYPE,PID", "-J"],
+        &["-T", "-o", "NS,NS"],
+        &["-Tparent", "-o", "NS,TYPE,NS", "-r"],
+        &["-o", "COMMAND,PID,COMMAND"],
+    ] {
+        let ours = cmd("lsns").args(list).args(["-p", pid.as_str()]).run();
+        let theirs = reference("/usr/bin/lsns")
+            .args(list)
+            .args(["-p", pid.as_str()])
+            .run();
+        same_outcome(&ours, &theirs);
+    }
     let json = cmd("lsns")
         .args([
             "-J",
