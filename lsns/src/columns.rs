@@ -191,6 +191,9 @@ pub struct Row {
     /// Cells of the needed columns (see `Rows::columns`).
     pub values: Vec<Value>,
     pub ino: u64,
+    /// Shown only to complete a chain in the owner and parent trees: it takes its place in the output when
+    /// its first listed descendant does, not by its own inode.
+    pub reached_only: bool,
     pub pid: Option<i32>,
     pub ppid: Option<i32>,
     /// The row this one nests under in the owner (resp. parent) tree, by inode.
@@ -283,10 +286,12 @@ pub fn namespace_rows(scan: &Scan, config: &Config, needed: &[Column]) -> Rows {
         })
         .map(|ns| ns.ino)
         .collect();
-    if matches!(tree, Some(TreeKind::Owner | TreeKind::Parent))
-        && config.types.contains(&NsKind::User)
-    {
-        // Complete the chains: unlisted ancestor user namespaces that listed ones reach.
+    let chosen = selected.clone();
+    if matches!(tree, Some(TreeKind::Owner | TreeKind::Parent)) {
+        // Complete the chains: unlisted ancestor user namespaces that listed ones reach, and in the parent
+        // tree the parent pid namespaces of listed ones (`-T parent -p PID` nests PID's pid namespace under
+        // its parent, as util-linux does, though PID is not in it).
+        let pid_parents = tree == Some(TreeKind::Parent);
         let mut pending: Vec<u64> = selected.iter().copied().collect();
         while let Some(ino) = pending.pop() {
             let Some(ns) = scan.namespaces.get(&ino) else {
@@ -297,7 +302,12 @@ pub fn namespace_rows(scan: &Scan, config: &Config, needed: &[Column]) -> Rows {
                     continue;
                 }
                 if let Some(a) = scan.namespaces.get(&up) {
-                    if a.kind == NsKind::User {
+                    let wanted = match a.kind {
+                        NsKind::User => true,
+                        NsKind::Pid => pid_parents && up == ns.parent,
+                        _ => false,
+                    };
+                    if wanted && config.types.contains(&a.kind) {
                         selected.insert(up);
                         pending.push(up);
                     }
@@ -318,6 +328,8 @@ pub fn namespace_rows(scan: &Scan, config: &Config, needed: &[Column]) -> Rows {
                     .map(|&c| namespace_value(c, ns, process, &mut users))
                     .collect(),
                 ino: ns.ino,
+                // A namespace that `-p` or `-t` left out but a listed one descends from.
+                reached_only: !chosen.contains(&ns.ino) && ns.holder != Holder::Ancestor,
                 pid: process.map(|p| p.pid),
                 ppid: process.map(|p| p.ppid),
                 owner: ns.owner,
@@ -362,6 +374,7 @@ pub fn namespace_process_rows(scan: &Scan, ino: u64, needed: &[Column]) -> Resul
                 .map(|&c| namespace_value(c, ns, Some(p), &mut users))
                 .collect(),
             ino,
+            reached_only: false,
             pid: Some(p.pid),
             ppid: Some(p.ppid),
             owner: 0,

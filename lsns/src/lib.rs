@@ -174,6 +174,13 @@ fn parse_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
     })
 }
 
+/// `-p PID`: strict decimal, as every number nsenter and lsns take (README: `lsns -p -1` is refused); 0 means
+/// no task, as in util-linux (everything is listed, and a positional namespace is no conflict).
+fn parse_task(text: &str) -> Result<Option<i32>> {
+    let pid: i32 = parse_number(text, "invalid PID argument")?;
+    Ok((pid != 0).then_some(pid))
+}
+
 /// Parses the arguments into a [`Config`], checking what util-linux checks, in its order.
 pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     let mut json = false;
@@ -196,6 +203,7 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     let mut output: Option<String> = None;
     let mut output_all = false;
     let mut filter_text: Option<String> = None;
+    let mut task_given = false;
     for m in opts {
         match m.name() {
             "json" => json = true,
@@ -206,7 +214,8 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
             "persistent" => config.persistent = true,
             "task" => {
                 let text = m.value_str();
-                config.task = Some(parse_number(&text, "invalid PID argument")?);
+                task_given = true;
+                config.task = parse_task(&text)?;
             }
             "filter" => filter_text = Some(m.value_str()),
             "raw" => raw = true,
@@ -231,7 +240,7 @@ pub fn parse_config(opts: &[Matched], operands: &[OsString]) -> Result<Config> {
     if json && raw {
         return Err(Error::new("options --json and --raw cannot be combined"));
     }
-    if config.persistent && config.task.is_some() {
+    if config.persistent && task_given {
         return Err(Error::new(
             "options --persistent and --task cannot be combined",
         ));
@@ -336,10 +345,11 @@ fn run(config: &Config) -> Result<i32> {
         table.rows.retain(|_| flags.next().unwrap_or(false));
     }
     let layout = if config.namespace.is_some() {
-        if config.list && config.tree.is_none() {
-            Layout::Flat
-        } else {
-            Layout::Tree(TreeKind::Process)
+        // The owner and parent trees put their tree on NS; the process rows of one namespace have no owner
+        // or parent rows, so those layouts come out flat.
+        match tree {
+            Some(kind) => Layout::Tree(kind),
+            None => Layout::Flat,
         }
     } else {
         match tree {
@@ -423,6 +433,23 @@ mod tests {
             "invalid PID argument: '99999999999': Numerical result out of range"
         );
         assert_eq!(err(&["-p", "x1"]), "invalid PID argument: 'x1'");
+        assert_eq!(err(&["-p", ""]), "invalid PID argument: ''");
+        assert_eq!(
+            err(&["-P", "-p", "0"]),
+            "options --persistent and --task cannot be combined"
+        );
+    }
+
+    #[test]
+    fn task_zero_is_no_task_and_other_pids_are_strict() {
+        assert_eq!(config(&["-p", "0"]).unwrap().task, None);
+        assert_eq!(
+            config(&["-p", "0", "4026531836"]).unwrap().namespace,
+            Some(4026531836)
+        );
+        assert_eq!(config(&["-p", "+5"]).unwrap().task, Some(5));
+        assert_eq!(err(&["-p", "-1"]), "invalid PID argument: '-1'");
+        assert_eq!(err(&["-p", " 5"]), "invalid PID argument: ' 5'");
     }
 
     #[test]

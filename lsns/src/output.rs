@@ -80,8 +80,9 @@ impl Table {
             }
             _ => {}
         }
+        // Without the tree column the owner and parent layouts are flat, but keep the tree's row order.
         let order: Vec<usize> = match (layout, tree_column) {
-            (Layout::Tree(TreeKind::Owner | TreeKind::Parent), Some(_)) => ancestors_first(rows),
+            (Layout::Tree(TreeKind::Owner | TreeKind::Parent), _) => ancestors_first(rows),
             _ => (0..n).collect(),
         };
         let mut roots = Vec::new();
@@ -100,6 +101,13 @@ impl Table {
             tree_column,
             layout,
         }
+    }
+
+    /// Whether shown column `c` carries the tree glyphs: the tree column, and every repeat of it (`-o NS,NS`
+    /// in the owner tree draws the tree twice, as util-linux does).
+    fn is_tree_column(&self, c: usize) -> bool {
+        self.tree_column
+            .is_some_and(|t| self.columns.get(c) == self.columns.get(t))
     }
 
     /// Rows in print order with their depth and, per level, whether that ancestor is the last of its siblings.
@@ -135,6 +143,9 @@ fn ancestors_first(rows: &Rows) -> Vec<usize> {
     let mut placed = vec![false; rows.rows.len()];
     let mut order = Vec::with_capacity(rows.rows.len());
     for start in 0..rows.rows.len() {
+        if rows.rows[start].reached_only {
+            continue;
+        }
         // Iterative depth-first walk up the owner, then parent, links.
         let mut stack = vec![(start, false)];
         while let Some((i, expanded)) = stack.pop() {
@@ -348,7 +359,7 @@ fn render_table(table: &Table, config: &Config) -> String {
                 v if v.is_empty() => Vec::new(),
                 v => vec![encode_table(&v.bytes(), utf8)],
             };
-            if table.tree_column == Some(c) {
+            if table.is_tree_column(c) {
                 let first = tree_prefix(&lasts, glyphs, false);
                 if lines.is_empty() {
                     lines.push(String::new());
@@ -365,9 +376,7 @@ fn render_table(table: &Table, config: &Config) -> String {
                 .enumerate()
                 .map(|(c, lines)| match lines.get(k) {
                     Some(s) => s.clone(),
-                    None if k > 0 && table.tree_column == Some(c) => {
-                        tree_prefix(&lasts, glyphs, true)
-                    }
+                    None if k > 0 && table.is_tree_column(c) => tree_prefix(&lasts, glyphs, true),
                     None => String::new(),
                 })
                 .collect();
@@ -418,7 +427,7 @@ fn render_table(table: &Table, config: &Config) -> String {
             }
         }
     }
-    let right = |c: usize| table.tree_column != Some(c) && table.columns[c].right_aligned();
+    let right = |c: usize| !table.is_tree_column(c) && table.columns[c].right_aligned();
     let mut out = String::new();
     let push_line = |cells: &[String], out: &mut String| {
         for (c, cell) in cells.iter().enumerate() {
@@ -475,7 +484,7 @@ fn render_raw(table: &Table, config: &Config) -> String {
             .iter()
             .enumerate()
             .map(|(c, v)| {
-                if table.tree_column == Some(c) {
+                if table.is_tree_column(c) {
                     // The reference keeps the glyphs in raw output, escaped like any other byte.
                     let mut cell = tree_prefix(&lasts, glyphs, false).into_bytes();
                     cell.extend_from_slice(&v.bytes());

@@ -172,12 +172,43 @@ fn names_by_nsid(rtnl: &mut Rtnl) -> HashMap<i32, String> {
 /// A `list-id` number: a non-negative int.
 fn parse_nsid_arg(word: &OsStr, what: &str) -> Result<i32> {
     let text = word.to_string_lossy();
-    text.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+    let n = strtol_i32(&text).ok_or_else(|| {
         Error::new(format!(
             "Error: argument \"{text}\" is wrong: \"{what}\" value is invalid"
         ))
         .with_code(EXIT_USAGE)
-    })
+    })?;
+    if n < 0 {
+        // iproute2 names the argument "(null)" here; we name it.
+        return Err(Error::new(format!(
+            "Error: argument \"{text}\" is wrong: \"{what}\" value should be >= 0"
+        ))
+        .with_code(EXIT_USAGE));
+    }
+    Ok(n)
+}
+
+/// A number as iproute2 reads nsids (`strtol` with base 0, the whole word, within 32 bits): leading
+/// blanks, a sign, `0x` hex, a leading `0` octal, else decimal.
+fn strtol_i32(text: &str) -> Option<i32> {
+    let t = text.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        (16, hex)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (8, &t[1..])
+    } else {
+        (10, t)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i64::from_str_radix(digits, radix).ok()?;
+    i32::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 /// `list-id [target-nsid N] [nsid M]`.
@@ -210,8 +241,12 @@ fn list_id(globals: &Globals, args: &[OsString]) -> Result<i32> {
             return Err(Error::new("RTM_GETNSID is not supported by the kernel."));
         }
         // A failed dump is reported as iproute2 reports it.
+        // With -j iproute2 has opened (and then closes) the array before the dump fails.
         Err(e) if nsid.is_none() => {
             let text = e.into_error().message().to_string();
+            if globals.json {
+                print_stdout(&json::array(&[], globals.pretty))?;
+            }
             return Err(Error::new(format!("{text}\nDump terminated")));
         }
         Err(e) => return Err(e.into_error()),
@@ -289,14 +324,14 @@ fn parse_netnsid(word: &OsStr) -> Result<i32> {
         ))
         .with_code(EXIT_USAGE)
     };
-    let n: i64 = text.parse().map_err(|_| invalid())?;
+    let n = strtol_i32(&text).ok_or_else(invalid)?;
     if n < 0 {
         return Err(Error::new(format!(
             "Error: argument \"{text}\" is wrong: \"netnsid\" value should be >= 0"
         ))
         .with_code(EXIT_USAGE));
     }
-    i32::try_from(n).map_err(|_| invalid())
+    Ok(n)
 }
 
 /// `set NAME NSID|auto`.
@@ -541,6 +576,31 @@ mod tests {
             "Error: argument \"-5\" is wrong: \"netnsid\" value should be >= 0"
         );
         assert!(parse_netnsid(OsStr::new("2147483648")).is_err());
+        // strtol with base 0, as iproute2 reads them.
+        for (text, n) in [
+            ("0x10", 16),
+            ("0X1f", 31),
+            ("010", 8),
+            (" 5", 5),
+            ("\t+7", 7),
+            ("-0", 0),
+        ] {
+            assert_eq!(parse_netnsid(OsStr::new(text)).unwrap(), n, "{text}");
+            assert_eq!(
+                parse_nsid_arg(OsStr::new(text), "nsid").unwrap(),
+                n,
+                "{text}"
+            );
+        }
+        for text in ["0x", "08", "5 ", "", "-", "0x-1", "1e3"] {
+            assert!(parse_netnsid(OsStr::new(text)).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_nsid_arg(OsStr::new("-0x5"), "nsid")
+                .unwrap_err()
+                .message(),
+            "Error: argument \"-0x5\" is wrong: \"nsid\" value should be >= 0"
+        );
     }
 
     #[test]

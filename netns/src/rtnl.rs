@@ -184,7 +184,19 @@ impl Rtnl {
                 let header_flags = u16_at(chunk, 6).unwrap_or(0);
                 let body = &chunk[NLMSG_HDRLEN..];
                 match kind {
-                    NLMSG_DONE => return Ok(replies),
+                    NLMSG_DONE => {
+                        // A dump that fails after it started (e.g. an unknown target nsid) ends with a
+                        // negative error in NLMSG_DONE, extended-ack attributes right after it.
+                        match i32_at(body, 0) {
+                            Some(code) if code < 0 => {
+                                return Err(NlError::Kernel(KernelError {
+                                    errno: code.wrapping_neg(),
+                                    message: done_extack_message(header_flags, &body[4..]),
+                                }))
+                            }
+                            _ => return Ok(replies),
+                        }
+                    }
                     NLMSG_ERROR => {
                         let code = i32_at(body, 0).ok_or_else(|| {
                             io::Error::new(
@@ -591,6 +603,17 @@ fn extack_message(flags: u16, payload: &[u8]) -> Option<String> {
         u32_at(payload, 0)? as usize
     };
     attributes(payload.get(align(echoed)..)?)
+        .find(|(kind, _)| *kind == NLMSGERR_ATTR_MSG)
+        .map(|(_, text)| String::from_utf8_lossy(c_string(text)).into_owned())
+}
+
+/// The extended-ack text of a failed dump's NLMSG_DONE (no echoed request there, unlike NLMSG_ERROR).
+fn done_extack_message(flags: u16, attrs: &[u8]) -> Option<String> {
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    attributes(attrs)
         .find(|(kind, _)| *kind == NLMSGERR_ATTR_MSG)
         .map(|(_, text)| String::from_utf8_lossy(c_string(text)).into_owned())
 }

@@ -474,6 +474,26 @@ fn namespace_mode_lists_processes_as_a_tree() {
         .success()
         .stdout_contains("\"namespaces\": [")
         .stdout_contains("\"children\": [");
+    // The owner and parent trees put the tree on NS, which has no relations among one namespace's
+    // processes: flat, with the tree column's width, as util-linux prints them.
+    for args in [
+        &["-T"][..],
+        &["-Tparent", "-J"],
+        &["-T", "-o", "NS,PID,COMMAND"],
+        &["-Tprocess", "-r"],
+    ] {
+        let ours = cmd("lsns").args(args).arg(ino.to_string()).run();
+        let theirs = reference("/usr/bin/lsns")
+            .args(args)
+            .arg(ino.to_string())
+            .run();
+        same_outcome(&ours, &theirs);
+    }
+    cmd("lsns")
+        .args(["-T", "-n", "-o", "COMMAND", &ino.to_string()])
+        .run()
+        .success()
+        .stdout_is("/usr/bin/unshare -n -u --fork --kill-child sleep 1001\nsleep 1001\n");
 }
 
 #[test]
@@ -745,6 +765,77 @@ fn owner_and_parent_trees() {
     // Owner tree without user namespaces listed is flat.
     let uts = cmd("lsns").args(["-T", "-t", "uts", "-o", "NS"]).run();
     assert!(!uts.success().stdout().contains("─"));
+}
+
+/// `-T parent -p PID` nests PID's pid namespace under its parent although PID is not in the parent (as
+/// util-linux 2.38 does), and the parent takes its place at the child's row, not at its own inode.
+#[test]
+fn parent_tree_of_a_task_completes_pid_parents() {
+    if skip_unless_root() {
+        return;
+    }
+    let holder = Proc::spawn("/usr/bin/unshare", &["-p", "-u", "--fork", "sleep", "3001"]);
+    let child = first_child(holder.pid());
+    wait_exec(child, "sleep");
+    let pid = child.to_string();
+    let init_pid = ns_ino_of("/proc/self/ns/pid");
+    let own_pid = ns_ino(child, "pid");
+    let args = ["-T", "parent", "-o", "NS,TYPE,PNS,PID", "-p", pid.as_str()];
+    let ours = cmd("lsns").args(["-Tparent"]).args(&args[2..]).run();
+    let out = ours.success().stdout();
+    assert!(
+        out.contains(&format!("\n{init_pid}   pid             0 ")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("\n└─{own_pid} pid    {init_pid} {pid:>5}\n")),
+        "{out}"
+    );
+    let uts = ns_ino(child, "uts");
+    let (at_parent, at_uts) = (
+        out.find(&format!("{init_pid} ")),
+        out.find(&format!("{uts} ")),
+    );
+    assert!(
+        at_parent > at_uts,
+        "the parent comes with its child:\n{out}"
+    );
+    let theirs = reference("/usr/bin/lsns")
+        .args(["-Tparent"])
+        .args(&args[2..])
+        .run();
+    assert_eq!(out, theirs.success().stdout());
+    // Without the tree column the owner/parent layouts are flat but keep the tree's row order (the user
+    // namespace first); a repeated tree column carries the glyphs in every copy.
+    for list in [
+        &["-T", "-o", "TYPE,PID"][..],
+        &["-Tparent", "-o", "TYPE,PID", "-J"],
+        &["-T", "-o", "NS,NS"],
+        &["-Tparent", "-o", "NS,TYPE,NS", "-r"],
+        &["-o", "COMMAND,PID,COMMAND"],
+    ] {
+        let ours = cmd("lsns").args(list).args(["-p", pid.as_str()]).run();
+        let theirs = reference("/usr/bin/lsns")
+            .args(list)
+            .args(["-p", pid.as_str()])
+            .run();
+        same_outcome(&ours, &theirs);
+    }
+    let json = cmd("lsns")
+        .args([
+            "-J",
+            "-Tparent",
+            "-o",
+            "NS",
+            "-t",
+            "pid",
+            "-p",
+            pid.as_str(),
+        ])
+        .run();
+    json.success().stdout_is(&format!(
+        "{{\n   \"namespaces\": [\n      {{\n         \"ns\": {init_pid},\n         \"children\": [\n            {{\n               \"ns\": {own_pid}\n            }}\n         ]\n      }}\n   ]\n}}\n"
+    ));
 }
 
 /// The pid of the process whose command line is exactly `cmdline` (NUL-separated), or 0.

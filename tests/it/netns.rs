@@ -328,6 +328,23 @@ fn json_and_ids_match_ip() {
         &sb.netns().args(["list-id", "target-nsid", "5"]).run(),
         &sb.ip().args(["netns", "list-id", "target-nsid", "5"]).run(),
     );
+    // A target nsid the kernel does not know fails the dump: its ack text, "Dump terminated", rc 1 (and
+    // with -j the empty array iproute2 opened before the dump).
+    for json in [&[][..], &["-j"], &["-j", "-p"]] {
+        let ours = sb
+            .netns()
+            .args(json)
+            .args(["list-id", "target-nsid", "1999"])
+            .run();
+        let theirs = sb
+            .ip()
+            .args(json)
+            .args(["netns", "list-id", "target-nsid", "1999"])
+            .run();
+        same_outcome(&ours, &theirs);
+        ours.code_is(1)
+            .stderr_is("Error: Invalid target network namespace id.\nDump terminated\n");
+    }
     // An nsid cannot change once assigned: the kernel's extended ack, rc 2.
     let again = sb.netns().args(["set", &a, "7"]).run();
     let theirs = sb.ip().args(["netns", "set", &a, "7"]).run();
@@ -335,6 +352,46 @@ fn json_and_ids_match_ip() {
         .code_is(2)
         .stderr_is("Error: Peer netns already has a nsid assigned.\n");
     assert_eq!(again.stderr(), theirs.stderr());
+}
+
+/// nsids are read as iproute2 reads them (strtol, base 0): hex, octal, leading blanks; the same errors.
+#[test]
+fn nsid_numbers_as_ip_reads_them() {
+    if skip_unless_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let a = unique_name("na");
+    let b = unique_name("nb");
+    for n in [&a, &b] {
+        sb.netns().args(["add", n]).run().success();
+    }
+    sb.netns().args(["set", &a, "0x10"]).run().success();
+    sb.netns().args(["set", &b, " 010"]).run().success();
+    sb.netns()
+        .arg("list")
+        .run()
+        .stdout_contains(&format!("{a} (id: 16)\n"))
+        .stdout_contains(&format!("{b} (id: 8)\n"));
+    same_outcome(
+        &sb.netns().args(["list-id", "nsid", "0x10"]).run(),
+        &sb.ip().args(["netns", "list-id", "nsid", "0x10"]).run(),
+    );
+    for bad in ["08", "0x", "5 ", "2147483648", "-0x5"] {
+        let ours = sb.netns().args(["set", &a, bad]).run();
+        let theirs = sb.ip().args(["netns", "set", &a, bad]).run();
+        same_outcome(&ours, &theirs);
+        assert_eq!(ours.stderr(), theirs.stderr(), "set {bad}");
+        let ours = sb.netns().args(["list-id", "nsid", bad]).run();
+        let theirs = sb.ip().args(["netns", "list-id", "nsid", bad]).run();
+        same_outcome(&ours, &theirs);
+    }
+    // iproute2 names a negative list-id argument "(null)"; we name it.
+    sb.netns()
+        .args(["list-id", "target-nsid", "-5"])
+        .run()
+        .code_is(255)
+        .stderr_is("Error: argument \"-5\" is wrong: \"target-nsid\" value should be >= 0\n");
 }
 
 #[test]
