@@ -1398,6 +1398,44 @@ fn program_sees_default_signal_dispositions() {
     }
 }
 
+/// A caller's SIG_IGN for SIGPIPE reaches the program, as with util-linux (differential), also through the
+/// multicall and with the fork a pid namespace needs.
+#[test]
+fn program_keeps_callers_ignored_sigpipe() {
+    for v in variants() {
+        let t = Target::all_eight(v);
+        // --preserve-credentials: util-linux's setgroups would fail in the rootless target's user namespace.
+        let args = [
+            "-t",
+            &t.pid(),
+            "-U",
+            "--preserve-credentials",
+            "-p",
+            "grep",
+            "^SigIgn",
+            "/proc/self/status",
+        ];
+        let theirs = reference(NSENTER)
+            .args(args)
+            .variant(v)
+            .sigpipe_ignored()
+            .run();
+        theirs.success();
+        assert!(sigign_has_sigpipe(&theirs.stdout()), "{}", theirs.stdout());
+        for ours in [
+            cmd("nsenter").args(args).variant(v).sigpipe_ignored().run(),
+            cmd("nsenter")
+                .args(args)
+                .via_nsbox()
+                .variant(v)
+                .sigpipe_ignored()
+                .run(),
+        ] {
+            same_outcome(&ours, &theirs);
+        }
+    }
+}
+
 /// Without a pidfd (kernels before 5.3, or pidfd_open failing) nsenter falls back to `/proc/PID/ns/*`
 /// files, one setns per namespace in util-linux's order, with the same result.
 #[test]
