@@ -1474,6 +1474,49 @@ fn fallback_without_pidfd() {
     }
 }
 
+/// A kernel before 5.10 refuses `PIDFD_NONBLOCK` (EINVAL, injected here): nsenter opens the pidfd again without
+/// it and asks uname whether setns takes it. On a newer kernel the flag alone answers: no uname.
+#[test]
+fn pidfd_without_nonblock_asks_uname() {
+    if !std::path::Path::new("/usr/bin/strace").exists() {
+        eprintln!("skipped: strace is not installed");
+        return;
+    }
+    let v = variants()[0];
+    let exe = match v {
+        Variant::Rootless if is_root() => public_bin_dir().join("nsenter"),
+        _ => bin("nsenter"),
+    };
+    let t = Target::all_eight(v);
+    for (inject, unames) in [(true, 1), (false, 0)] {
+        let mut strace = reference("/usr/bin/strace").args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/stderr",
+            "-e",
+            "trace=pidfd_open,uname",
+        ]);
+        if inject {
+            strace = strace.args(["-e", "inject=pidfd_open:error=EINVAL:when=1"]);
+        }
+        let run = strace
+            .arg(&exe)
+            .args(["-t", &t.pid(), "-a", "sh", "-c", SHOW_NS])
+            .variant(v)
+            .run();
+        run.success();
+        assert_eq!(shown(&run.stdout()), t.ns(), "inject {inject}");
+        let trace = run.stderr();
+        assert_eq!(trace.matches("uname(").count(), unames, "{trace}");
+        assert_eq!(
+            trace.matches("pidfd_open(").count(),
+            1 + usize::from(inject),
+            "{trace}"
+        );
+    }
+}
+
 /// nsenter is non-dumpable while it holds the target's fds; exec makes the program dumpable again (its /proc
 /// files belong to it, not to root).
 #[test]
