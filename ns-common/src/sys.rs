@@ -57,7 +57,9 @@ pub fn strerror(errno: i32) -> String {
 pub fn fork() -> io::Result<Option<libc::pid_t>> {
     // SAFETY: clone without CLONE_VM gives the child its own copy of our memory, stack included, as fork(2)
     // does (a null stack pointer means "the same address, in the copy"); no parent/child tid or TLS pointer
-    // is passed. The tools are single-threaded when they fork, and the child keeps to the rule above.
+    // is passed (all zero, so their order, which differs between architectures, does not matter; flags come
+    // first everywhere but s390). The tools are single-threaded when they fork, and the child keeps to the
+    // rule above.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_clone,
