@@ -31,11 +31,26 @@ pub const APPLETS: &[(&str, AppletMain, &Tool, &str)] = &[
     ("veth", netns::veth_main, &netns::VETH, "usr/sbin/veth"),
 ];
 
-fn find(name: &[u8]) -> Option<AppletMain> {
+/// The applets whose own binaries are `no_main` (they exec a program, which must get the caller's signal
+/// dispositions as it would from util-linux). The others get std's start-up work, as their binaries do.
+const NO_MAIN_APPLETS: &[&str] = &["nsenter", "switch_root", "unshare"];
+
+/// An applet by name: its name and entry point.
+type Applet = (&'static str, AppletMain);
+
+fn find(name: &[u8]) -> Option<Applet> {
     APPLETS
         .iter()
         .find(|(n, ..)| n.as_bytes() == name)
-        .map(|(_, f, ..)| *f)
+        .map(|(n, f, ..)| (*n, *f))
+}
+
+/// Runs an applet as its own binary would start.
+fn start((name, f): Applet, args: Vec<OsString>) -> i32 {
+    if !NO_MAIN_APPLETS.contains(&name) {
+        ns_common::sys::std_runtime_start();
+    }
+    f(args)
 }
 
 fn basename(word: &OsStr) -> &[u8] {
@@ -48,7 +63,7 @@ fn basename(word: &OsStr) -> &[u8] {
 }
 
 enum Dispatch {
-    Applet(AppletMain),
+    Applet(Applet),
     Multiplexer,
     NotFound,
 }
@@ -95,7 +110,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .cloned()
         .unwrap_or_else(|| OsString::from("nsbox"));
     match dispatch(&argv0) {
-        Dispatch::Applet(f) => f(args),
+        Dispatch::Applet(applet) => start(applet, args),
         Dispatch::Multiplexer => multiplexer(args),
         Dispatch::NotFound => not_found(&argv0),
     }
@@ -134,11 +149,11 @@ fn multiplexer(args: Vec<OsString>) -> i32 {
     let word = first.as_bytes();
     if !word.starts_with(b"-") {
         return match find(basename(first)) {
-            Some(f) => {
+            Some(applet) => {
                 // The applet sees its own name (not the path typed) as argv[0] for its messages.
                 let mut shifted = args[1..].to_vec();
                 shifted[0] = OsStr::from_bytes(basename(first)).to_os_string();
-                f(shifted)
+                start(applet, shifted)
             }
             None => not_found(first),
         };
@@ -148,6 +163,8 @@ fn multiplexer(args: Vec<OsString>) -> i32 {
     if let Err(e) = ns_common::opts::refuse_setuid() {
         return finish("nsbox", Err(e));
     }
+    // nsbox's own options print like the std-`main` tools (a closed pipe is not an error).
+    ns_common::sys::std_runtime_start();
     let rest = &args[2..];
     let outcome = match word {
         b"--list" => print_stdout(
@@ -164,7 +181,7 @@ fn multiplexer(args: Vec<OsString>) -> i32 {
         ),
         b"--help" | b"-h" => match rest.first() {
             Some(applet) => match find(basename(applet)) {
-                Some(f) => return f(vec![applet.clone(), OsString::from("--help")]),
+                Some((_, f)) => return f(vec![applet.clone(), OsString::from("--help")]),
                 None => return not_found(applet),
             },
             None => print_stdout(&usage()),

@@ -8,7 +8,7 @@
 use crate::netnsid::NsidQuery;
 use ns_common::{nsfile, NsKind};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, RawDir};
 use rustix::io::Errno;
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
@@ -194,6 +194,10 @@ struct Scanner<'r> {
     nsid: Option<NsidQuery>,
     seen_sockets: HashSet<u64>,
     buf: Vec<u8>,
+    /// getdents64 buffer for fd directories, reused for every process this scanner (worker) reads.
+    dir_buf: Vec<u8>,
+    /// `fd/N` for probing fd tables, reused likewise.
+    fd_path: String,
     /// `stat /proc/PID/fd` gives the number of open fds (Linux 6.2 and later).
     fd_count_works: bool,
     /// The last 16 probes, newest in bit 0: 1 where the table needed the directory listing after all.
@@ -201,6 +205,10 @@ struct Scanner<'r> {
     /// fd tables looked at so far.
     fd_tables: usize,
 }
+
+/// The getdents64 buffer for one fd directory: 4 KiB holds ~170 entries (`0` .. `999` are 24 bytes each),
+/// so a usual table is one call plus the one that sees the end.
+const FD_DIR_BUF: usize = 4096;
 
 /// Missing fd numbers tolerated while probing a table before listing the directory instead.
 const FD_PROBE_MISSES: usize = 2;
@@ -435,21 +443,30 @@ impl<'r> Scanner<'r> {
             };
             let mut left = usize::try_from(st.st_size).unwrap_or(0);
             let mut misses = 0;
-            let mut path = String::with_capacity(16);
+            // The scanner's buffers, reused for every process: no allocation per fd table (under musl the
+            // workers would contend on malloc's one lock, and freed blocks go back and forth to the kernel).
+            let mut path = std::mem::take(&mut self.fd_path);
             let mut link = [std::mem::MaybeUninit::<u8>::uninit(); 256];
+            let mut failed = false;
             while left > 0 && misses < FD_PROBE_MISSES {
                 path.clear();
                 let _ = write!(path, "fd/{next}");
                 match rustix::fs::readlinkat_raw(dir, path.as_str(), &mut link) {
                     Ok((target, _)) => {
                         left -= 1;
-                        let target = target.to_vec();
-                        self.check_fd(dir, &path, next, &target, pid, &mut pidfd);
+                        self.check_fd(dir, &path, next, target, pid, &mut pidfd);
                     }
                     Err(Errno::NOENT) => misses += 1,
-                    Err(_) => return,
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
                 }
                 next += 1;
+            }
+            self.fd_path = path;
+            if failed {
+                return;
             }
             self.probe_history = (self.probe_history << 1) | u16::from(left != 0);
             if left == 0 {
@@ -464,14 +481,13 @@ impl<'r> Scanner<'r> {
         ) else {
             return;
         };
-        let Ok(mut entries) = rustix::fs::Dir::new(fd_dir) else {
-            return;
-        };
+        let mut dir_buf = std::mem::take(&mut self.dir_buf);
+        let mut entries = RawDir::new(&fd_dir, dir_buf.spare_capacity_mut());
         let mut link = [std::mem::MaybeUninit::<u8>::uninit(); 256];
-        while let Some(entry) = entries.read() {
+        while let Some(entry) = entries.next() {
             let Ok(entry) = entry else { break };
-            let Ok(fd_dir) = entries.fd() else { break };
-            let Some(fd_num) = std::str::from_utf8(entry.file_name().to_bytes())
+            let name = entry.file_name();
+            let Some(fd_num) = std::str::from_utf8(name.to_bytes())
                 .ok()
                 .and_then(|s| s.parse::<i32>().ok())
             else {
@@ -481,14 +497,13 @@ impl<'r> Scanner<'r> {
             if fd_num < next {
                 continue;
             }
-            let name = entry.file_name();
-            let Ok((target, _)) = rustix::fs::readlinkat_raw(fd_dir, name, &mut link) else {
+            let Ok((target, _)) = rustix::fs::readlinkat_raw(&fd_dir, name, &mut link) else {
                 continue;
             };
-            let target = target.to_vec();
             let Ok(name) = name.to_str() else { continue };
-            self.check_fd(fd_dir, name, fd_num, &target, pid, &mut pidfd);
+            self.check_fd(fd_dir.as_fd(), name, fd_num, target, pid, &mut pidfd);
         }
+        self.dir_buf = dir_buf;
     }
 
     /// One fd whose link reads `target`: an nsfs file or a socket adds its namespace when nothing else
@@ -708,6 +723,8 @@ impl<'r> Scanner<'r> {
             },
             seen_sockets: HashSet::new(),
             buf: Vec::with_capacity(4096),
+            dir_buf: Vec::with_capacity(FD_DIR_BUF),
+            fd_path: String::with_capacity(16),
             fd_count_works: fd_count_works(),
             probe_history: 0,
             fd_tables: 0,

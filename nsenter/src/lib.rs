@@ -212,8 +212,9 @@ fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
     // look at the target's user namespace must be about the process the pidfd names.
     let mut target = None;
     if s.all {
-        target = Some(Target::open(s.target.ok_or_else(no_target)?)?);
-        enable_all(&mut s, &plan.own)?;
+        let t = Target::open(s.target.ok_or_else(no_target)?)?;
+        enable_all(&mut s, &plan.own, &t)?;
+        target = Some(t);
     }
     let needs_target_ns = s
         .namespaces
@@ -325,8 +326,7 @@ fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
 /// `-a`: every namespace type the kernel has, for the target, unless an option names it explicitly.
 /// The user namespace is skipped when it is our own: joining it is EINVAL, and re-entering it would give
 /// back capabilities a caller may have dropped.
-fn enable_all(s: &mut Settings, own: &OwnNamespaces) -> Result<()> {
-    let pid = s.target.ok_or_else(no_target)?.pid;
+fn enable_all(s: &mut Settings, own: &OwnNamespaces, target: &Target) -> Result<()> {
     for kind in ENTRY_ORDER {
         if s.namespace(kind).is_some() {
             continue;
@@ -335,8 +335,9 @@ fn enable_all(s: &mut Settings, own: &OwnNamespaces) -> Result<()> {
             continue;
         };
         if kind == NsKind::User {
-            let path = nsfile::proc_ns_path(pid, "user");
-            let theirs = enter::stat_id(&path).or_ctx(|| format!("stat of {path} failed"))?;
+            let theirs = target
+                .ns_id(NsKind::User)
+                .or_ctx(|| format!("stat of {} failed", target.proc_path("ns/user")))?;
             if theirs == own {
                 continue;
             }
@@ -364,7 +365,7 @@ fn with_user_ns_hint(
         })
         .unwrap_or(false);
     let other_user_ns = target
-        .and_then(|t| enter::stat_id(&t.proc_path("ns/user")).ok())
+        .and_then(|t| t.ns_id(NsKind::User).ok())
         .is_some_and(|theirs| Some(theirs) != own.get(NsKind::User));
     if !eperm || user_requested || privileged || !other_user_ns {
         return err;
@@ -428,7 +429,7 @@ fn socket_netns(target: &Target, fd: i32) -> Result<OwnedFd> {
 /// Adds the requested namespaces to the plan: by pidfd where `setns` takes one, else by fd
 /// (FILE arguments, and `/proc/PID/ns/<type>` on kernels before 5.8 or without a pidfd).
 fn add_to_plan(plan: &mut Plan, s: &mut Settings, target: Option<&Target>) -> Result<()> {
-    let by_pidfd = target.and_then(Target::pidfd).is_some() && target::setns_by_pidfd_supported();
+    let by_pidfd = target.is_some_and(Target::setns_by_pidfd);
     for kind in ENTRY_ORDER {
         match s.namespaces[enter::slot(kind)].take() {
             None => {}
@@ -439,7 +440,7 @@ fn add_to_plan(plan: &mut Plan, s: &mut Settings, target: Option<&Target>) -> Re
             Some(NsArg::Target) => {
                 let t = target.ok_or_else(no_target)?;
                 if by_pidfd {
-                    let id = enter::stat_id(&t.proc_path(&format!("ns/{}", kind.proc_name()))).ok();
+                    let id = t.ns_id(kind).ok();
                     plan.add(kind, Source::Pidfd, id);
                 } else {
                     let fd = t.open_ns(kind)?;

@@ -68,9 +68,8 @@ pub fn replace_environment(environ: &[u8]) {
 
 /// Execs `program` (searched in `PATH`), or the shell when there is none; returns only the failure.
 pub fn exec(program: &[OsString]) -> Error {
-    // Under the multicall binary Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across
-    // exec: the program gets the default back (as std's Command gives it).
-    let _ = sys::signal_default(libc::SIGPIPE);
+    // SIGPIPE is left as our caller set it, as util-linux does: nsenter and the nsbox multicall are `no_main`,
+    // so Rust's runtime never set it to SIG_IGN (a caller's SIG_IGN is deliberate and reaches the program).
     let (path, command) = match program.split_first() {
         Some((prog, args)) => (prog.clone(), Command::new(prog, args)),
         None => {

@@ -4,11 +4,14 @@
 //! recycled. It is the atomic `setns` handle (Linux ≥ 5.8), the `pidfd_getfd` handle for `-N`, the
 //! `PID:INODE` check (pidfs, Linux ≥ 6.9), and the liveness check after `/proc/PID/...` files are opened.
 
+use crate::enter::NsDir;
 use crate::options::TargetArg;
 use ns_common::error::{Context, Error, Result};
+use ns_common::nsfile::NsId;
 use ns_common::{nsfile, sys, NsKind};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags};
+use std::cell::OnceCell;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// `PIDFS_MAGIC` (`linux/magic.h`): the filesystem of pidfds since Linux 6.9, where each process has its own inode.
@@ -20,6 +23,10 @@ pub struct Target {
     pub pid: i32,
     /// None when the kernel has no pidfd_open (or it failed without `:INODE`): `/proc/PID/...` files only.
     pidfd: Option<OwnedFd>,
+    /// Whether `setns` takes the pidfd (Linux ≥ 5.8): known from the open, or asked of uname when needed.
+    setns_by_pidfd: OnceCell<bool>,
+    /// `/proc/PID/ns`, for the identities of the target's namespaces.
+    ns: NsDir,
 }
 
 impl Target {
@@ -27,8 +34,21 @@ impl Target {
     /// `/proc` path, whose open then reports it (as util-linux does), unless `:INODE` asked for a check.
     pub fn open(arg: TargetArg) -> Result<Target> {
         let pid = arg.pid;
+        // PIDFD_NONBLOCK (Linux ≥ 5.10; it only affects waitid, which we never call on the pidfd) tells
+        // us without a uname(2) that setns takes pidfds (≥ 5.8); older kernels refuse the flag: open again.
+        let setns_by_pidfd = OnceCell::new();
         let opened = match Pid::from_raw(pid) {
-            Some(p) => rustix::process::pidfd_open(p, PidfdFlags::empty()),
+            Some(p) => match rustix::process::pidfd_open(p, PidfdFlags::NONBLOCK) {
+                Err(rustix::io::Errno::INVAL) => {
+                    rustix::process::pidfd_open(p, PidfdFlags::empty())
+                }
+                other => {
+                    if other.is_ok() {
+                        let _ = setns_by_pidfd.set(true);
+                    }
+                    other
+                }
+            },
             None => Err(rustix::io::Errno::SRCH),
         };
         let no_valid_fd = |errno: rustix::io::Errno| {
@@ -55,6 +75,8 @@ impl Target {
         let target = Target {
             pid,
             pidfd: opened.ok(),
+            setns_by_pidfd,
+            ns: NsDir::new(format!("/proc/{pid}/ns"), false),
         };
         if target.exited() {
             return Err(Error::new(format!("process {pid} is a zombie")));
@@ -65,6 +87,16 @@ impl Target {
     /// The pidfd, when there is one.
     pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
         self.pidfd.as_ref().map(|fd| fd.as_fd())
+    }
+
+    /// Whether `setns(pidfd, mask)` can enter the target's namespaces: there is a pidfd and Linux ≥ 5.8.
+    pub fn setns_by_pidfd(&self) -> bool {
+        self.pidfd.is_some() && *self.setns_by_pidfd.get_or_init(setns_by_pidfd_supported)
+    }
+
+    /// The identity of the target's namespace of `kind` (`/proc/PID/ns/<kind>`), looked up once.
+    pub fn ns_id(&self, kind: NsKind) -> std::io::Result<NsId> {
+        self.ns.id(kind)
     }
 
     /// Whether the process has exited since the pidfd was opened (never known without a pidfd).

@@ -162,6 +162,26 @@ impl Cmd {
         self
     }
 
+    /// Run with SIGPIPE ignored by the caller (`trap '' PIPE` in sh, then exec), as a script or service
+    /// manager may start it: an ignored signal stays ignored across exec.
+    pub fn sigpipe_ignored(self) -> Cmd {
+        let mut program = PathBuf::from(&self.program);
+        if self.rootless && is_root() && program.starts_with(bin_dir()) {
+            program = public_bin_dir().join(program.file_name().expect("name"));
+        }
+        let mut args: Vec<OsString> = ["-c", "trap '' PIPE; exec \"$@\"", "sh"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        args.push(program.into_os_string());
+        args.extend(self.args);
+        Cmd {
+            program: OsString::from("/bin/sh"),
+            args,
+            ..self
+        }
+    }
+
     /// Run as uid/gid 65534 with no supplementary groups.
     pub fn rootless(mut self) -> Cmd {
         self.rootless = true;
@@ -398,6 +418,14 @@ impl Run {
     pub fn stderr_empty(&self) -> &Run {
         self.stderr_is("")
     }
+}
+
+/// Whether a `SigIgn:\t<hex mask>` line from /proc/PID/status has SIGPIPE (bit 13) set.
+pub fn sigign_has_sigpipe(text: &str) -> bool {
+    text.lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (libc::SIGPIPE - 1)) != 0)
 }
 
 /// Asserts that two runs (ours and the reference's) agree on exit code and stdout.

@@ -168,3 +168,23 @@ fn applet_by_path_word() {
         .success()
         .stdout_contains("unshare from nsbox");
 }
+
+/// The multicall is `no_main`; the applets whose own binaries keep std's `main` (and nsbox's own options) still
+/// start as std starts them: a closed stdout is reopened on /dev/null, and a closed pipe is an EPIPE that
+/// ends the listing quietly with status 0, not death by SIGPIPE.
+#[test]
+fn std_main_applets_start_as_their_own_binaries() {
+    let script = r#"
+"$0" --list >&-; echo "list closed: $?"
+"$0" lsns --version >&-; echo "lsns closed: $?"
+(sleep 0.3; "$0" --list; echo "list pipe: $?" >&2) | true
+(sleep 0.3; "$0" lsns; echo "lsns pipe: $?" >&2) | true
+"#;
+    Cmd::new("/bin/sh")
+        .args(["-c", script])
+        .arg(bin("nsbox"))
+        .run()
+        .success()
+        .stdout_is("list closed: 0\nlsns closed: 0\n")
+        .stderr_is("list pipe: 0\nlsns pipe: 0\n");
+}

@@ -1458,6 +1458,44 @@ fn program_sees_default_signal_dispositions() {
     }
 }
 
+/// A caller's SIG_IGN for SIGPIPE reaches the program, as with util-linux (differential), also through the
+/// multicall and with the fork a pid namespace needs.
+#[test]
+fn program_keeps_callers_ignored_sigpipe() {
+    for v in variants() {
+        let t = Target::all_eight(v);
+        // --preserve-credentials: util-linux's setgroups would fail in the rootless target's user namespace.
+        let args = [
+            "-t",
+            &t.pid(),
+            "-U",
+            "--preserve-credentials",
+            "-p",
+            "grep",
+            "^SigIgn",
+            "/proc/self/status",
+        ];
+        let theirs = reference(NSENTER)
+            .args(args)
+            .variant(v)
+            .sigpipe_ignored()
+            .run();
+        theirs.success();
+        assert!(sigign_has_sigpipe(&theirs.stdout()), "{}", theirs.stdout());
+        for ours in [
+            cmd("nsenter").args(args).variant(v).sigpipe_ignored().run(),
+            cmd("nsenter")
+                .args(args)
+                .via_nsbox()
+                .variant(v)
+                .sigpipe_ignored()
+                .run(),
+        ] {
+            same_outcome(&ours, &theirs);
+        }
+    }
+}
+
 /// Without a pidfd (kernels before 5.3, or pidfd_open failing) nsenter falls back to `/proc/PID/ns/*`
 /// files, one setns per namespace in util-linux's order, with the same result.
 #[test]
@@ -1493,6 +1531,49 @@ fn fallback_without_pidfd() {
         run.code_is(1).stderr_is(&format!(
             "nsenter: cannot open /proc/{dead}/ns/net: No such file or directory\n"
         ));
+    }
+}
+
+/// A kernel before 5.10 refuses `PIDFD_NONBLOCK` (EINVAL, injected here): nsenter opens the pidfd again without
+/// it and asks uname whether setns takes it. On a newer kernel the flag alone answers: no uname.
+#[test]
+fn pidfd_without_nonblock_asks_uname() {
+    if !std::path::Path::new("/usr/bin/strace").exists() {
+        eprintln!("skipped: strace is not installed");
+        return;
+    }
+    let v = variants()[0];
+    let exe = match v {
+        Variant::Rootless if is_root() => public_bin_dir().join("nsenter"),
+        _ => bin("nsenter"),
+    };
+    let t = Target::all_eight(v);
+    for (inject, unames) in [(true, 1), (false, 0)] {
+        let mut strace = reference("/usr/bin/strace").args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/stderr",
+            "-e",
+            "trace=pidfd_open,uname",
+        ]);
+        if inject {
+            strace = strace.args(["-e", "inject=pidfd_open:error=EINVAL:when=1"]);
+        }
+        let run = strace
+            .arg(&exe)
+            .args(["-t", &t.pid(), "-a", "sh", "-c", SHOW_NS])
+            .variant(v)
+            .run();
+        run.success();
+        assert_eq!(shown(&run.stdout()), t.ns(), "inject {inject}");
+        let trace = run.stderr();
+        assert_eq!(trace.matches("uname(").count(), unames, "{trace}");
+        assert_eq!(
+            trace.matches("pidfd_open(").count(),
+            1 + usize::from(inject),
+            "{trace}"
+        );
     }
 }
 

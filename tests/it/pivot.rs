@@ -604,6 +604,33 @@ fn switch_root_matches_reference() {
     assert_eq!(outputs[0], outputs[1]);
 }
 
+/// Differential: init gets the SIGPIPE disposition switch_root was given (here SIG_IGN), as from util-linux,
+/// from the single binary and the multicall alike.
+#[test]
+fn switch_root_keeps_callers_ignored_sigpipe() {
+    if skip_unless_root() || !have_busybox() {
+        return;
+    }
+    let mut outputs = Vec::new();
+    for tool in [
+        "/nsbox/reference_switch_root",
+        "/nsbox/switch_root",
+        "/nsbox/nsbox switch_root",
+    ] {
+        let mut sandbox = Sandbox::new(RootFs::Tmpfs);
+        sandbox.pid1 = true;
+        let script = format!(
+            "{MAKE_NEWROOT}\ntrap '' PIPE\nexec {tool} /newroot /bin/grep ^SigIgn /proc/self/status\n"
+        );
+        let run = sandbox.run(&script);
+        run.success();
+        outputs.push(run.stdout());
+    }
+    assert!(sigign_has_sigpipe(&outputs[0]), "{}", outputs[0]);
+    assert_eq!(outputs[1], outputs[0], "switch_root");
+    assert_eq!(outputs[2], outputs[0], "nsbox switch_root");
+}
+
 /// An old root that is not tmpfs/ramfs (a bind mount of a directory on disk): a warning, nothing deleted,
 /// init still runs.
 #[test]

@@ -1444,3 +1444,47 @@ fn mount_binfmt_with_dir_mounts_no_proc() {
         .code_is(1)
         .stderr_is("unshare: setgroups failed: Operation not permitted\n");
 }
+
+/// A caller's SIG_IGN for SIGPIPE reaches the program, as with util-linux (which never touches it): with and
+/// without --fork, and through the multicall (whose Rust start-up would otherwise have set it to SIG_IGN for
+/// every caller, hiding the difference).
+#[test]
+fn program_keeps_callers_ignored_sigpipe() {
+    for v in variants() {
+        for flags in [&["-U"][..], &["-Ur", "--pid", "--fork"][..]] {
+            let args: Vec<&str> = flags
+                .iter()
+                .copied()
+                .chain(["grep", "^SigIgn", "/proc/self/status"])
+                .collect();
+            let theirs = reference(REF)
+                .args(&args)
+                .variant(v)
+                .sigpipe_ignored()
+                .run();
+            theirs.success();
+            assert!(sigign_has_sigpipe(&theirs.stdout()), "{}", theirs.stdout());
+            for ours in [
+                cmd("unshare")
+                    .args(&args)
+                    .variant(v)
+                    .sigpipe_ignored()
+                    .run(),
+                cmd("unshare")
+                    .args(&args)
+                    .via_nsbox()
+                    .variant(v)
+                    .sigpipe_ignored()
+                    .run(),
+            ] {
+                same_outcome(&ours, &theirs);
+            }
+            // And a caller that leaves SIGPIPE alone hands on the default.
+            let theirs = reference(REF).args(&args).variant(v).run();
+            theirs.success();
+            let ours = cmd("unshare").args(&args).via_nsbox().variant(v).run();
+            same_outcome(&ours, &theirs);
+            assert!(!sigign_has_sigpipe(&ours.stdout()), "{}", ours.stdout());
+        }
+    }
+}

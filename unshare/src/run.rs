@@ -362,9 +362,8 @@ fn final_process(
 
 /// Execs the program; only returns the error (126, or 127 when not found).
 pub fn exec(command: &sys::Command) -> Error {
-    // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give the program the
-    // default back (`unshare yes | head` must end `yes`).
-    let _ = sys::signal_default(libc::SIGPIPE);
+    // SIGPIPE is left as our caller set it, as util-linux does: unshare and the nsbox multicall are `no_main`,
+    // so Rust's runtime never set it to SIG_IGN (a caller's SIG_IGN is deliberate and reaches the program).
     let err = command.exec();
     let code = sys::exec_failure_code(&err);
     Error::os(
