@@ -454,8 +454,8 @@ fn exec_in(name: &OsStr, command: &[OsString]) -> Error {
         Ok(cmd) => cmd,
         Err(e) => return Error::os(format!("exec of \"{shown}\" failed"), e),
     };
-    // Rust starts with SIGPIPE ignored; the command must get the default back.
-    let _ = sys::signal_default(libc::SIGPIPE);
+    // We run with SIGPIPE ignored (std_runtime_start); the command gets the caller's disposition back.
+    sys::restore_callers_sigpipe();
     let err = cmd.execvp();
     Error::os(format!("exec of \"{shown}\" failed"), err)
 }

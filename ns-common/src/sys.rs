@@ -763,10 +763,15 @@ pub fn secure_exec() -> bool {
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
 
-/// What Rust's runtime start-up does before `main` and a `no_main` binary skips, for the applets of the
-/// `no_main` nsbox multicall whose own binaries keep std's `main` (so both behave alike): a closed stdin,
-/// stdout or stderr is reopened on `/dev/null` (a file we open must never become "stdout"), and SIGPIPE is
-/// ignored (a closed pipe is then an EPIPE the tool handles: `lsns | head -1` exits 0).
+/// Whether the caller handed us SIGPIPE ignored, as [`std_runtime_start`] found it.
+static CALLER_IGNORED_SIGPIPE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// What Rust's runtime start-up does before `main` and a `no_main` binary skips, for `no_main` binaries that
+/// want it (netns, and the nsbox multicall's applets whose own binaries keep std's `main`, so both behave
+/// alike): a closed stdin, stdout or stderr is reopened on `/dev/null` (a file we open must never become
+/// "stdout"), and SIGPIPE is ignored (a closed pipe is then an EPIPE the tool handles: `lsns | head -1` exits
+/// 0). Unlike std it remembers the caller's SIGPIPE for [`restore_callers_sigpipe`].
 pub fn std_runtime_start() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
@@ -789,7 +794,25 @@ pub fn std_runtime_start() {
             unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
         }
     }
+    // SAFETY: a null new action only reads the current disposition into `old`.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    };
+    CALLER_IGNORED_SIGPIPE.store(ignored, std::sync::atomic::Ordering::Relaxed);
     let _ = signal_ignore(libc::SIGPIPE);
+}
+
+/// Before exec: gives SIGPIPE back the disposition the caller gave us (see [`std_runtime_start`]), so that
+/// `netns exec X yes | head` ends `yes`, and a caller's deliberate SIG_IGN reaches the program, as with
+/// iproute2.
+pub fn restore_callers_sigpipe() {
+    if CALLER_IGNORED_SIGPIPE.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = signal_ignore(libc::SIGPIPE);
+    } else {
+        let _ = signal_default(libc::SIGPIPE);
+    }
 }
 
 /// The command line from C's `main(argc, argv)`, for binaries that skip Rust's runtime start-up (`no_main`).

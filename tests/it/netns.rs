@@ -1328,3 +1328,32 @@ fn lsns_shows_the_names() {
         .success()
         .stdout_contains(&format!("0 /run/netns/{a}\n"));
 }
+
+/// `netns exec` hands the caller's SIGPIPE disposition to the command, as `ip netns exec` does: the default
+/// (so `netns exec X yes | head` ends `yes`), or a caller's deliberate SIG_IGN; also through the multicall.
+#[test]
+fn exec_keeps_callers_sigpipe() {
+    if skip_unless_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let a = unique_name("sp");
+    sb.netns().args(["add", &a]).run().success();
+    let status = ["grep", "^SigIgn", "/proc/self/status"];
+    for ignored in [true, false] {
+        let with = |c: Cmd| if ignored { c.sigpipe_ignored() } else { c };
+        let theirs = with(sb.ip().args(["netns", "exec", &a]).args(status)).run();
+        theirs.success();
+        assert_eq!(sigign_has_sigpipe(&theirs.stdout()), ignored);
+        let ours = with(sb.netns().args(["exec", &a]).args(status)).run();
+        same_outcome(&ours, &theirs);
+        let multicall = with(
+            sb.run(bin("nsbox"))
+                .args(["netns", "exec", &a])
+                .args(status),
+        )
+        .run();
+        same_outcome(&multicall, &theirs);
+    }
+    sb.netns().args(["delete", &a]).run().success();
+}
