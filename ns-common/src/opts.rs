@@ -393,10 +393,10 @@ pub fn run_tool(
 /// namespaces, mounts and links (`unshare --root`, `nsenter -t 1`, `netns add`, `switch_root`); the tools are
 /// not a privilege boundary, and refusing before the command line is even parsed keeps the privileged code
 /// path empty. Both tests: `AT_SECURE` (what the kernel says about this exec, file capabilities included) and
-/// real ≠ effective ids (a process that gained them some other way).
+/// real ≠ effective ids at exec (a process that gained them some other way); both from the auxiliary vector,
+/// so the check costs no system call.
 pub fn refuse_setuid() -> Result<()> {
-    use rustix::process::{getegid, geteuid, getgid, getuid};
-    if crate::sys::secure_exec() || geteuid() != getuid() || getegid() != getgid() {
+    if crate::sys::secure_exec() || crate::sys::ids_differed_at_exec() {
         return Err(Error::new("refusing to run with setuid/setgid privileges"));
     }
     Ok(())

@@ -763,6 +763,18 @@ pub fn secure_exec() -> bool {
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
 
+/// Whether the real and effective user or group ids differed when the kernel started this program: the
+/// `AT_UID`/`AT_EUID`/`AT_GID`/`AT_EGID` entries of the auxiliary vector, read without a system call (the
+/// tools check at start-up, before anything could have changed them; four get*id calls were 7 % of
+/// `unshare -Ur --pid --fork true`'s system calls).
+pub fn ids_differed_at_exec() -> bool {
+    // SAFETY: getauxval reads the auxiliary vector the kernel passed; it has no preconditions.
+    unsafe {
+        libc::getauxval(libc::AT_UID) != libc::getauxval(libc::AT_EUID)
+            || libc::getauxval(libc::AT_GID) != libc::getauxval(libc::AT_EGID)
+    }
+}
+
 /// Whether the caller handed us SIGPIPE ignored, as [`std_runtime_start`] found it.
 static CALLER_IGNORED_SIGPIPE: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
