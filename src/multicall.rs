@@ -31,8 +31,9 @@ pub const APPLETS: &[(&str, AppletMain, &Tool, &str)] = &[
     ("veth", netns::veth_main, &netns::VETH, "usr/sbin/veth"),
 ];
 
-/// The applets whose own binaries are `no_main` (they exec a program, which must get the caller's signal
-/// dispositions as it would from util-linux). The others get std's start-up work, as their binaries do.
+/// The applets that start with the caller's state as it is (they exec a program, which must get the caller's
+/// signal dispositions as it would from util-linux). The others get std's start-up work first, as their own
+/// binaries do (netns's `no_main` binary calls it itself, to remember the caller's SIGPIPE).
 const NO_MAIN_APPLETS: &[&str] = &["nsenter", "switch_root", "unshare"];
 
 /// An applet by name: its name and entry point.

@@ -11,13 +11,13 @@
 //! ```
 //! The answer is `RTM_NEWNSID` with the attribute `NETNSA_NSID` (s32, -1 = not assigned), or `NLMSG_ERROR`.
 
+use ns_common::nlattr::{attributes, i32_at, u16_at, u32_at};
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 const RTM_NEWNSID: u16 = 88;
 const RTM_GETNSID: u16 = 90;
 const NLM_F_REQUEST: u16 = 1;
-const NLMSG_ERROR: u16 = 2;
 const NETNSA_NSID: u16 = 1;
 const NETNSA_FD: u16 = 3;
 const NLMSG_HDRLEN: usize = 16;
@@ -46,31 +46,13 @@ pub fn build_request(fd: i32, seq: u32) -> [u8; 28] {
 
 /// The nsid in an `RTM_NEWNSID` reply; `None` for an error or anything unexpected.
 pub fn parse_reply(reply: &[u8], seq: u32) -> Option<i32> {
-    let u16_at = |i: usize| -> Option<u16> {
-        Some(u16::from_ne_bytes(reply.get(i..i + 2)?.try_into().ok()?))
-    };
-    let u32_at = |i: usize| -> Option<u32> {
-        Some(u32::from_ne_bytes(reply.get(i..i + 4)?.try_into().ok()?))
-    };
-    let len = u32_at(0)? as usize;
-    if len > reply.len() || u16_at(4)? == NLMSG_ERROR || u16_at(4)? != RTM_NEWNSID {
+    let len = u32_at(reply, 0)? as usize;
+    if len > reply.len() || u16_at(reply, 4)? != RTM_NEWNSID || u32_at(reply, 8)? != seq {
         return None;
     }
-    if u32_at(8)? != seq {
-        return None;
-    }
-    let mut at = NLMSG_HDRLEN + RTGENMSG_LEN;
-    while at + 4 <= len {
-        let attr_len = u16_at(at)? as usize;
-        if attr_len < 4 || at + attr_len > len {
-            return None;
-        }
-        if u16_at(at + 2)? & 0x3fff == NETNSA_NSID && attr_len >= 8 {
-            return Some(u32_at(at + 4)? as i32);
-        }
-        at += (attr_len + 3) & !3;
-    }
-    None
+    attributes(reply.get(NLMSG_HDRLEN + RTGENMSG_LEN..len)?)
+        .find(|&(kind, _)| kind == NETNSA_NSID)
+        .and_then(|(_, value)| i32_at(value, 0))
 }
 
 impl NsidQuery {
@@ -126,6 +108,7 @@ mod tests {
 
     #[test]
     fn reply_parsing() {
+        const NLMSG_ERROR: u16 = 2;
         let mut r = vec![0u8; 28];
         r[0..4].copy_from_slice(&28u32.to_ne_bytes());
         r[4..6].copy_from_slice(&RTM_NEWNSID.to_ne_bytes());

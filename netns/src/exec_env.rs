@@ -17,13 +17,9 @@ fn os_err(e: rustix::io::Errno) -> io::Error {
 }
 
 /// Opens the netns file of a `netns` argument: `Cannot open network namespace "NAME": <err>` (rc 255).
-///
-/// The process becomes non-dumpable first: while it holds an fd into that namespace (and later sits in it),
-/// the processes already living there must not ptrace it or reach the fd through `/proc/PID/fd`. The exec of
-/// the command makes the command dumpable again, as it would be run directly.
+/// The process becomes non-dumpable first: it holds an fd into that namespace, and later sits in it.
 pub fn open_netns(name: &OsStr, path: &Path) -> Result<File> {
-    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-        .map_err(|e| Error::os("prctl(PR_SET_DUMPABLE) failed", os_err(e)))?;
+    ns_common::nsfile::become_non_dumpable()?;
     File::open(path).map_err(|e| {
         Error::os(
             format!(

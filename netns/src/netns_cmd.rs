@@ -178,8 +178,13 @@ fn parse_nsid_arg(word: &OsStr, what: &str) -> Result<i32> {
         ))
         .with_code(EXIT_USAGE)
     })?;
+    // iproute2 names the argument "(null)" here; we name it.
+    non_negative(n, &text, what)
+}
+
+/// `n` if it is not negative, else iproute2's `value should be >= 0` usage error.
+fn non_negative(n: i32, text: &str, what: &str) -> Result<i32> {
     if n < 0 {
-        // iproute2 names the argument "(null)" here; we name it.
         return Err(Error::new(format!(
             "Error: argument \"{text}\" is wrong: \"{what}\" value should be >= 0"
         ))
@@ -325,13 +330,7 @@ fn parse_netnsid(word: &OsStr) -> Result<i32> {
         .with_code(EXIT_USAGE)
     };
     let n = strtol_i32(&text).ok_or_else(invalid)?;
-    if n < 0 {
-        return Err(Error::new(format!(
-            "Error: argument \"{text}\" is wrong: \"netnsid\" value should be >= 0"
-        ))
-        .with_code(EXIT_USAGE));
-    }
-    Ok(n)
+    non_negative(n, &text, "netnsid")
 }
 
 /// `set NAME NSID|auto`.

@@ -147,11 +147,9 @@ fn str_arg(word: &OsStr) -> Result<String> {
 }
 
 /// Opens an NS argument: `cannot open network namespace "left": <err>`. veth becomes non-dumpable first: it
-/// holds the fd to its exit and briefly enters that netns to open a socket there, and a process in the
-/// namespace must not be able to ptrace or read it meanwhile (issue 10; nsenter and netns exec do the same).
+/// holds the fd to its exit and briefly enters that netns to open a socket there.
 fn open_ns(word: &OsStr) -> Result<File> {
-    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-        .map_err(|e| Error::os("prctl(PR_SET_DUMPABLE) failed", std::io::Error::from(e)))?;
+    ns_common::nsfile::become_non_dumpable()?;
     File::open(veth_ns_path(word)).map_err(|e| {
         Error::os(
             format!(

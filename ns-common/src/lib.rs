@@ -5,6 +5,7 @@ pub mod complete;
 pub mod error;
 pub mod idmap;
 pub mod man;
+pub mod nlattr;
 pub mod nsfile;
 pub mod nskind;
 pub mod opts;

@@ -14,6 +14,14 @@ pub struct NsId {
     pub ino: u64,
 }
 
+/// Makes the process non-dumpable, before it opens an fd into another namespace (or enters one): the
+/// processes living there must not ptrace it or take its fds through `/proc/PID/fd`. An exec makes the
+/// program it runs dumpable again, as if it were run directly.
+pub fn become_non_dumpable() -> Result<()> {
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .or_ctx(|| "prctl(PR_SET_DUMPABLE) failed")
+}
+
 /// Opens a namespace file read-only and close-on-exec.
 pub fn open_ns(path: impl AsRef<Path>) -> Result<OwnedFd> {
     let path = path.as_ref();

@@ -199,10 +199,8 @@ fn no_target() -> Error {
 fn run(opts: Vec<Matched>, operands: Vec<OsString>) -> Result<i32> {
     // A setuid/setgid copy has already been refused by run_tool (it would let any user into any namespace
     // as root).
-    // While we hold fds into the target's namespaces, its processes must not ptrace us and take them;
-    // exec makes the program dumpable again.
-    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-        .or_ctx(|| "prctl(PR_SET_DUMPABLE) failed")?;
+    // We are about to hold fds into the target's namespaces.
+    ns_common::nsfile::become_non_dumpable()?;
     let mut s = options::parse(opts, operands)?;
     if s.follow_context {
         selinux::check_enabled()?;

@@ -1009,6 +1009,16 @@ fn init_reaps_orphans() {
 /// Persistence: bind mounts of the new namespaces, made in a private mount namespace of the test so that
 /// nothing can outlive it. The script prints what it saw.
 fn persist_script(v: Variant, body: &str) -> Run {
+    in_private_mount_ns(&persist_script_text(v, body))
+}
+
+/// [`persist_script`] for `--mount=FILE`: see [`in_private_mount_ns_on_one_cpu`] for why.
+fn persist_script_on_one_cpu(v: Variant, body: &str) -> Run {
+    in_private_mount_ns_on_one_cpu(&persist_script_text(v, body))
+}
+
+/// The script of [`persist_script`]: `$d` is a fresh tmpfs holding the files `a` and `b`, `$U` runs unshare.
+fn persist_script_text(v: Variant, body: &str) -> String {
     let u = unshare_path(v);
     let asuser = match v {
         Variant::Root => String::new(),
@@ -1019,21 +1029,10 @@ fn persist_script(v: Variant, body: &str) -> Run {
     // One directory per script: scripts run at the same time, and an rmdir of the directory in one would
     // unmount the tmpfs of another (a mount point removed in another mount namespace is detached).
     let d = format!("/tmp/nsbt-persist-{}", unique_name("p"));
-    let script = format!(
+    format!(
         "set +e; d={d}; U=\"{asuser} {u}\"; mkdir -p $d; mount -t tmpfs nsbt $d; chmod 777 $d; \
          touch $d/a $d/b; chmod 666 $d/a $d/b; trap 'umount -l $d; rmdir $d' EXIT; {body}"
-    );
-    in_private_mount_ns(&script)
-}
-
-/// [`persist_script`] for `--mount=FILE`: see [`in_private_mount_ns_on_one_cpu`] for why.
-fn persist_script_on_one_cpu(v: Variant, body: &str) -> Run {
-    let u = unshare_path(v);
-    let d = format!("/tmp/nsbt-persist-cpu-{}", std::process::id());
-    in_private_mount_ns_on_one_cpu(&format!(
-        "set +e; d={d}; U={u}; mkdir -p $d; mount -t tmpfs nsbt $d; chmod 777 $d; \
-         touch $d/a $d/b; chmod 666 $d/a $d/b; trap 'umount -l $d; rmdir $d' EXIT; {body}"
-    ))
+    )
 }
 
 #[test]
